@@ -1,0 +1,48 @@
+# The two commands a new user runs: `make demo` and `make test`. Both install what they need.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+CCACHE     := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
+
+.PHONY: all deps build build-asan test test-fast demo bench soak format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(GENERATOR) $(CCACHE) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) $(CCACHE) -DCMAKE_BUILD_TYPE=Debug \
+	  -DALOFT_SANITIZE=ON -DALOFT_BUILD_BENCH=OFF
+
+build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Normal build first, then the same tests under ASan+UBSan; ctest's summary closes the run.
+test: build build-asan
+	scripts/check-layering
+	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
+	ctest --test-dir $(ASAN_BUILD) -j$(JOBS) --output-on-failure
+
+# The normal build's tests only, for quick iteration.
+test-fast: build
+	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
+
+demo: build
+	scripts/demo
+
+bench: build
+	scripts/bench
+
+format:
+	find src tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,121 @@
+#include "core/crypto/hash.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/base/hex.hpp"
+#include "core/crypto/openssl/ossl.hpp"
+
+namespace aloft::core::crypto {
+namespace {
+
+const EVP_MD* Md(HashAlgorithm alg) noexcept {
+  switch (alg) {
+    case HashAlgorithm::kSha256:
+      return EVP_sha256();
+    case HashAlgorithm::kSha512:
+      return EVP_sha512();
+  }
+  ossl::Die("unknown HashAlgorithm");
+}
+
+}  // namespace
+
+std::string_view HashAlgorithmName(HashAlgorithm alg) noexcept {
+  switch (alg) {
+    case HashAlgorithm::kSha256:
+      return "sha256";
+    case HashAlgorithm::kSha512:
+      return "sha512";
+  }
+  return "unknown";
+}
+
+Result<HashAlgorithm> ParseHashAlgorithm(std::string_view name) {
+  if (name == "sha256") return HashAlgorithm::kSha256;
+  if (name == "sha512") return HashAlgorithm::kSha512;
+  return Fail(Errc::kUnsupported, "unsupported hash algorithm '" + std::string(name) + "'");
+}
+
+std::size_t DigestSize(HashAlgorithm alg) noexcept {
+  switch (alg) {
+    case HashAlgorithm::kSha256:
+      return 32;
+    case HashAlgorithm::kSha512:
+      return 64;
+  }
+  return 0;
+}
+
+// The context is allocated once per Hasher; Update feeds it directly, so hashing an image costs
+// one OpenSSL call per chunk and no copies.
+struct Hasher::State {
+  ossl::EvpMdCtxPtr ctx;
+};
+
+Hasher::Hasher(HashAlgorithm alg) : alg_(alg), state_(std::make_unique<State>()) {
+  state_->ctx.reset(EVP_MD_CTX_new());
+  if (!state_->ctx || EVP_DigestInit_ex2(state_->ctx.get(), Md(alg), nullptr) != 1) {
+    ossl::Die("cannot initialise a digest context");
+  }
+}
+
+Hasher::~Hasher() = default;
+Hasher::Hasher(Hasher&&) noexcept = default;
+Hasher& Hasher::operator=(Hasher&&) noexcept = default;
+
+void Hasher::Update(ByteView data) {
+  // Using a finished or moved-from Hasher is a caller bug, not bad input.
+  if (!state_ || !state_->ctx) ossl::Die("Hasher::Update after Finish or move");
+  if (data.empty()) return;
+  if (EVP_DigestUpdate(state_->ctx.get(), data.data(), data.size()) != 1) {
+    ossl::Die("EVP_DigestUpdate failed");
+  }
+}
+
+Bytes Hasher::Finish() {
+  if (!state_ || !state_->ctx) ossl::Die("Hasher::Finish called twice or after move");
+  Bytes out(static_cast<std::size_t>(EVP_MAX_MD_SIZE));
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(state_->ctx.get(), out.data(), &len) != 1) {
+    ossl::Die("EVP_DigestFinal_ex failed");
+  }
+  state_->ctx.reset();
+  out.resize(len);
+  return out;
+}
+
+Bytes Digest(HashAlgorithm alg, ByteView data) {
+  Bytes out(static_cast<std::size_t>(EVP_MAX_MD_SIZE));
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, Md(alg), nullptr) != 1) {
+    ossl::Die("EVP_Digest failed");
+  }
+  out.resize(len);
+  return out;
+}
+
+std::string Sha256Hex(ByteView data) { return HexEncode(Sha256(data)); }
+
+bool ConstantTimeEqual(ByteView a, ByteView b) noexcept {
+  // The length is not secret (digests and MACs have fixed sizes); the contents are.
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+Status RandomBytes(std::span<std::uint8_t> out) {
+  // RAND_priv_bytes takes an int count; go in chunks so any span size works.
+  constexpr std::size_t kChunk = std::size_t{1} << 30;
+  std::size_t done = 0;
+  while (done < out.size()) {
+    std::size_t n = std::min(kChunk, out.size() - done);
+    if (RAND_priv_bytes(out.data() + done, static_cast<int>(n)) != 1) {
+      return ossl::FailWithErrors(Errc::kInternal, "the random number generator failed");
+    }
+    done += n;
+  }
+  return Ok();
+}
+
+}  // namespace aloft::core::crypto
