@@ -151,7 +151,7 @@ Result<codec::Json> SignMetadata(const codec::Json& signed_json,
 // Adds or replaces one signature on an existing envelope (threshold signing, one holder at a
 // time).
 Status AddSignature(codec::Json& envelope, const crypto::PrivateKey& key);
-// The bytes we publish: canonical JSON of the envelope.
+// The bytes we publish: compact standard JSON of the envelope.
 std::string Serialize(const codec::Json& envelope);
 
 // A listed key from a public key.

@@ -150,6 +150,9 @@ Result<Json> SignMetadata(const Json& signed_json, const std::vector<crypto::Pri
   return envelope;
 }
 
-std::string Serialize(const Json& envelope) { return codec::CanonicalJson(envelope); }
+// Not canonical JSON: that form writes control characters raw (as securesystemslib does),
+// which is not valid JSON, and PEM keys hold newlines. Signatures cover the canonical form
+// of "signed", whatever form the file itself has.
+std::string Serialize(const Json& envelope) { return codec::DumpJson(envelope); }
 
 }  // namespace aloft::core::metadata

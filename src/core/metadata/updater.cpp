@@ -15,11 +15,6 @@ std::string WithSlash(std::string url) {
   return url;
 }
 
-bool Unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
-}
-
 // A target path in a URL: each segment percent-encoded, the '/' between them kept.
 std::string EncodePath(std::string_view path) {
   std::string out;
@@ -54,22 +49,6 @@ class VerifyingWriter final : public io::Writer {
 };
 
 }  // namespace
-
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (Unreserved(c)) {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0x0f]);
-    }
-  }
-  return out;
-}
 
 Updater::Updater(UpdaterConfig config, Fetcher& fetcher, MetadataStore& store,
                  Timestamp reference_time)

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/base/percent_encode.hpp"
 #include "core/io/writer.hpp"
 #include "core/metadata/fetcher.hpp"
 #include "core/metadata/metadata_store.hpp"
@@ -78,9 +79,5 @@ class Updater {
   std::optional<TrustedSet> trusted_;
   std::optional<Status> refreshed_;
 };
-
-// Percent-encodes every byte but ASCII letters, digits and "-._~" (Python's
-// urllib.parse.quote(s, safe="")), for role names in URLs and file names.
-std::string PercentEncode(std::string_view s);
 
 }  // namespace aloft::core::metadata

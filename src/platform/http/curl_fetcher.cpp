@@ -1,0 +1,260 @@
+#include "platform/http/curl_fetcher.hpp"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <charconv>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <string_view>
+#include <utility>
+
+namespace aloft::platform::http {
+namespace {
+
+std::once_flag g_global_init_once;
+CURLcode g_global_init_result = CURLE_FAILED_INIT;
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// "Content-Range: bytes 100-199/200" -> 100.
+std::optional<std::uint64_t> ParseContentRangeStart(std::string_view value) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  constexpr std::string_view kUnit = "bytes ";
+  if (!StartsWithNoCase(value, kUnit)) return std::nullopt;
+  value.remove_prefix(kUnit.size());
+  std::uint64_t start = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), start);
+  if (ec != std::errc() || end == value.data() || end == value.data() + value.size() ||
+      *end != '-') {
+    return std::nullopt;
+  }
+  return start;
+}
+
+Error CurlError(CURLcode code, const std::string& url, const char* detail) {
+  Errc errc;
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      errc = Errc::kTimeout;
+      break;
+    case CURLE_FILESIZE_EXCEEDED:
+      errc = Errc::kTooLarge;
+      break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      errc = Errc::kUnsupported;
+      break;
+    case CURLE_URL_MALFORMAT:
+      errc = Errc::kInvalidArgument;
+      break;
+    case CURLE_OUT_OF_MEMORY:
+      errc = Errc::kInternal;
+      break;
+    default:
+      errc = Errc::kUnavailable;
+      break;
+  }
+  std::string message = "GET " + url + ": " + curl_easy_strerror(code);
+  if (detail != nullptr && *detail != '\0') message += std::string(" (") + detail + ")";
+  return Error(errc, std::move(message));
+}
+
+}  // namespace
+
+// State of one transfer, shared with libcurl's callbacks through a void*.
+struct CurlFetcher::Transfer {
+  Transfer(CURL* handle, const std::string& target, std::optional<std::uint64_t> range_offset,
+           std::size_t limit, core::io::Writer& out)
+      : curl(handle), url(target), offset(range_offset), max_bytes(limit), sink(out) {}
+
+  CURL* curl;
+  const std::string& url;
+  std::optional<std::uint64_t> offset;  // set for range requests
+  std::size_t max_bytes;
+  core::io::Writer& sink;
+
+  std::size_t received = 0;
+  bool status_checked = false;
+  std::optional<std::uint64_t> content_range_start;
+  // Why a callback aborted the transfer; takes precedence over libcurl's own error code.
+  std::optional<Error> abort_reason;
+
+  // Whether the HTTP status (and for ranges, the Content-Range) lets the body through.
+  Status CheckResponse(long status) const {
+    const std::string code = std::to_string(status);
+    if (status == 403 || status == 404) {
+      return Fail(Errc::kNotFound, "HTTP " + code + " from " + url);
+    }
+    if (offset) {
+      if (status == 200) {
+        return Fail(Errc::kUnsupported,
+                    "HTTP 200 for a range request to " + url + ": the server ignores ranges");
+      }
+      if (status == 416) {
+        return Fail(Errc::kInvalidArgument, "HTTP 416 from " + url + ": offset " +
+                                                std::to_string(*offset) + " is past the end");
+      }
+      if (status == 206 && content_range_start != offset) {
+        return Fail(Errc::kUnavailable, "HTTP 206 from " + url +
+                                            " without a Content-Range starting at " +
+                                            std::to_string(*offset));
+      }
+    }
+    if (status >= 300 && status < 400) {
+      return Fail(Errc::kUnavailable,
+                  "HTTP " + code + " from " + url + " (redirects are not followed)");
+    }
+    if (status < 200 || status >= 300) {
+      return Fail(Errc::kUnavailable, "HTTP " + code + " from " + url);
+    }
+    return Ok();
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t count, void* user) noexcept {
+    auto* self = static_cast<Transfer*>(user);
+    const std::string_view line(data, size * count);
+    try {
+      if (StartsWithNoCase(line, "HTTP/")) {
+        self->content_range_start.reset();  // a new response (e.g. after 100 Continue)
+      } else if (StartsWithNoCase(line, "content-range:")) {
+        self->content_range_start = ParseContentRangeStart(line.substr(14));
+      }
+    } catch (...) {
+      // Only allocation can throw here; an exception must not unwind through libcurl.
+      self->abort_reason = Error(Errc::kInternal, "header callback failed");
+      return 0;
+    }
+    return size * count;
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t count, void* user) noexcept {
+    auto* self = static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    try {
+      if (!self->status_checked) {
+        // Decide before the first byte reaches the sink, so an error page never does.
+        self->status_checked = true;
+        long status = 0;
+        curl_easy_getinfo(self->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (Status ok = self->CheckResponse(status); !ok) {
+          self->abort_reason = std::move(ok).error();
+          return CURL_WRITEFUNC_ERROR;
+        }
+      }
+      if (n > self->max_bytes - self->received) {
+        self->abort_reason = Error(Errc::kTooLarge, "GET " + self->url + ": more than " +
+                                                        std::to_string(self->max_bytes) + " bytes");
+        return CURL_WRITEFUNC_ERROR;
+      }
+      self->received += n;
+      if (n == 0) return 0;
+      const ByteView chunk(reinterpret_cast<const std::uint8_t*>(data), n);
+      if (Status written = self->sink.Write(chunk); !written) {
+        self->abort_reason = std::move(written).error();
+        return CURL_WRITEFUNC_ERROR;
+      }
+    } catch (const std::exception& e) {
+      self->abort_reason = Error(Errc::kInternal, std::string("write callback: ") + e.what());
+      return CURL_WRITEFUNC_ERROR;
+    } catch (...) {
+      self->abort_reason = Error(Errc::kInternal, "write callback threw");
+      return CURL_WRITEFUNC_ERROR;
+    }
+    return n;
+  }
+};
+
+Result<std::unique_ptr<CurlFetcher>> CurlFetcher::Create(Options options) {
+  std::call_once(g_global_init_once,
+                 [] { g_global_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  if (g_global_init_result != CURLE_OK) {
+    return Fail(Errc::kInternal,
+                std::string("curl_global_init: ") + curl_easy_strerror(g_global_init_result));
+  }
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) return Fail(Errc::kInternal, "curl_easy_init failed");
+  return std::unique_ptr<CurlFetcher>(new CurlFetcher(curl, std::move(options)));
+}
+
+CurlFetcher::~CurlFetcher() { curl_easy_cleanup(curl_); }
+
+Status CurlFetcher::Fetch(const std::string& url, std::size_t max_bytes, core::io::Writer& sink) {
+  return Run(url, std::nullopt, max_bytes, sink);
+}
+
+Status CurlFetcher::FetchRange(const std::string& url, std::uint64_t offset, std::size_t max_bytes,
+                               core::io::Writer& sink) {
+  return Run(url, offset, max_bytes, sink);
+}
+
+Status CurlFetcher::Run(const std::string& url, std::optional<std::uint64_t> offset,
+                        std::size_t max_bytes, core::io::Writer& sink) {
+  CURL* curl = curl_;
+  Transfer transfer(curl, url, offset, max_bytes, sink);
+  char error_buffer[CURL_ERROR_SIZE] = {};
+
+  // Reset drops the previous call's options but keeps the connection and DNS caches.
+  curl_easy_reset(curl);
+  CURLcode rc = CURLE_OK;
+  const auto set = [&rc, curl](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(curl, option, value);
+  };
+  set(CURLOPT_URL, url.c_str());
+  set(CURLOPT_ERRORBUFFER, error_buffer);
+  set(CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: we may run on any thread
+  set(CURLOPT_PROTOCOLS_STR, options_.allow_http ? "http,https" : "https");
+  set(CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could point the client anywhere
+  set(CURLOPT_SSL_VERIFYPEER, 1L);
+  set(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (options_.ca_file) set(CURLOPT_CAINFO, options_.ca_file->c_str());
+  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  set(CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+  set(CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_limit));
+  set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));
+  set(CURLOPT_USERAGENT, options_.user_agent.c_str());
+  // An announced Content-Length above the cap fails before any body byte arrives; OnBody
+  // enforces the cap for bodies without one. 0 would mean "no limit" to libcurl, and OnBody
+  // handles that case alone too.
+  if (max_bytes <= static_cast<std::uint64_t>(std::numeric_limits<curl_off_t>::max())) {
+    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_bytes));
+  }
+  // CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: the latter has libcurl second-guess
+  // the answer (it turns a 200 whose length equals the offset into success, and treats
+  // offset 0 as "no range"); we check the 206 and its Content-Range ourselves instead.
+  std::string range;
+  if (offset) {
+    range = std::to_string(*offset) + "-";
+    set(CURLOPT_RANGE, range.c_str());
+  }
+  set(CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+  set(CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
+  set(CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
+  if (rc != CURLE_OK) return Fail(CurlError(rc, url, "setting options"));
+
+  rc = curl_easy_perform(curl);
+
+  // 1. A callback's reason is the most precise (sink error, cap, bad status).
+  if (transfer.abort_reason) return Fail(std::move(*transfer.abort_reason));
+  // 2. A bad status without a body never reached OnBody.
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status != 0) {
+    if (Status ok = transfer.CheckResponse(status); !ok) return ok;
+  }
+  // 3. Transport trouble: timeouts, refused connections, TLS, announced size over the cap.
+  if (rc != CURLE_OK) return Fail(CurlError(rc, url, error_buffer));
+  return Ok();
+}
+
+}  // namespace aloft::platform::http
