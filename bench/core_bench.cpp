@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -95,20 +94,21 @@ constexpr KeyCase kSignatureCases[] = {{KeyType::kEd25519, "ed25519"},
 constexpr KeyCase kRefreshCases[] = {{KeyType::kEd25519, "ed25519"},
                                      {KeyType::kEcdsaP256, "ecdsa-p256"}};
 
-// What TUF signs for a small role, about 300 bytes: the canonical "signed" part of a timestamp
-// that lists its snapshot's length, sha256 and sha512.
+// What TUF signs for a small role, about 300 bytes: the canonical "signed" part of a snapshot
+// that lists two targets roles with version, length and sha256.
 std::string MakeMessage() {
-  core::metadata::TimestampMetadata timestamp;
-  timestamp.common = {std::string(core::metadata::kTimestamp),
-                      std::string(core::metadata::kSpecVersion), 4242,
-                      testing::RepoBuilder::DefaultNow()};
-  const Bytes snapshot(4096, 0x5a);
-  timestamp.snapshot_meta.version = 4242;
-  timestamp.snapshot_meta.length = static_cast<std::int64_t>(snapshot.size());
-  timestamp.snapshot_meta.hashes = core::metadata::Hashes{
-      {"sha256", core::crypto::Sha256Hex(snapshot)},
-      {"sha512", HexEncode(core::crypto::Digest(core::crypto::HashAlgorithm::kSha512, snapshot))}};
-  return CanonicalJson(core::metadata::ToJson(timestamp));
+  core::metadata::SnapshotMetadata snapshot;
+  snapshot.common = {std::string(core::metadata::kSnapshot),
+                     std::string(core::metadata::kSpecVersion), 4242,
+                     testing::RepoBuilder::DefaultNow()};
+  for (std::string_view role : {"targets", "vendor-a"}) {
+    const Bytes content(4096, static_cast<std::uint8_t>(role.size()));
+    core::metadata::MetaFile& meta = snapshot.meta[std::string(role) + ".json"];
+    meta.version = 4242;
+    meta.length = static_cast<std::int64_t>(content.size());
+    meta.hashes = core::metadata::Hashes{{"sha256", core::crypto::Sha256Hex(content)}};
+  }
+  return CanonicalJson(core::metadata::ToJson(snapshot));
 }
 
 const std::string& Message() {
@@ -415,7 +415,8 @@ void RegisterBenchmarks() {
 // ---------------------------------------------------------------------------------------------
 // Reporting
 
-// Google Benchmark's console table, plus each benchmark's time per iteration for the ratios.
+// Google Benchmark's console table, plus each benchmark's CPU time per iteration for the
+// ratios: the median over --benchmark_repetitions when there are several, else the mean.
 class RecordingReporter final : public benchmark::ConsoleReporter {
  public:
   explicit RecordingReporter(OutputOptions options) : ConsoleReporter(options) {}
@@ -423,21 +424,27 @@ class RecordingReporter final : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration) continue;  // repetitions are pooled below
       if (run.error_occurred) {
         failed_ = true;
         continue;
       }
-      Totals& totals = totals_[run.run_name.str()];
-      totals.cpu_seconds += run.cpu_accumulated_time;
-      totals.iterations += run.iterations;
+      if (run.iterations == 0) continue;
+      const double per_iteration = run.cpu_accumulated_time / static_cast<double>(run.iterations);
+      if (run.run_type == Run::RT_Iteration) {
+        Totals& totals = means_[run.run_name.str()];
+        totals.cpu_seconds += run.cpu_accumulated_time;
+        totals.iterations += run.iterations;
+      } else if (run.aggregate_name == "median") {
+        medians_[run.run_name.str()] = per_iteration;
+      }
     }
   }
 
-  // CPU seconds per iteration, pooled over repetitions; nullopt if it did not run.
+  // CPU seconds per iteration; nullopt if the benchmark did not run.
   std::optional<double> CpuSeconds(const std::string& name) const {
-    auto it = totals_.find(name);
-    if (it == totals_.end() || it->second.iterations == 0) return std::nullopt;
+    if (auto it = medians_.find(name); it != medians_.end()) return it->second;
+    auto it = means_.find(name);
+    if (it == means_.end() || it->second.iterations == 0) return std::nullopt;
     return it->second.cpu_seconds / static_cast<double>(it->second.iterations);
   }
   bool failed() const { return failed_; }
@@ -447,7 +454,8 @@ class RecordingReporter final : public benchmark::ConsoleReporter {
     double cpu_seconds = 0;
     benchmark::IterationCount iterations = 0;
   };
-  std::map<std::string, Totals> totals_;
+  std::map<std::string, Totals> means_;
+  std::map<std::string, double> medians_;
   bool failed_ = false;
 };
 
@@ -474,14 +482,20 @@ void PrintRatios(const RecordingReporter& results, std::ostream& out) {
     const std::string name = "FullRefresh/" + std::string(c.name);
     auto refresh = results.CpuSeconds(name);
     if (!refresh) continue;
+    auto parse = results.CpuSeconds(name + "/parse-only");
+    auto verify = results.CpuSeconds(name + "/verify-only");
     out << "  full refresh " << c.name << ": " << Fixed(*refresh * 1e3, 2) << " ms CPU";
-    if (auto parse = results.CpuSeconds(name + "/parse-only")) {
-      out << "; parse-only floor " << Fixed(*parse * 1e3, 2) << " ms (refresh is "
+    if (parse) {
+      out << "; parse-only floor " << Fixed(*parse * 1e3, 2) << " ms (refresh "
           << Fixed(*refresh / *parse, 1) << "x)";
     }
-    if (auto verify = results.CpuSeconds(name + "/verify-only")) {
+    if (verify) {
       out << "; verify-only " << Fixed(*verify * 1e3, 2) << " ms ("
-          << Fixed(100 * *verify / *refresh, 0) << "% of the refresh)";
+          << Fixed(100 * *verify / *refresh, 0) << "% of refresh)";
+    }
+    if (parse && verify) {
+      out << "; the rest " << Fixed((*refresh - *parse - *verify) * 1e3, 2)
+          << " ms (typed parsing, canonical re-encoding, hashes, copies, frees)";
     }
     out << "\n";
   }

@@ -59,8 +59,9 @@ bool RawOpenSslVerifier::Verify(ByteView message, ByteView signature) const {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   if (ctx == nullptr) return false;
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
-  const EVP_MD* md = key_->type == KeyType::kEd25519 ? nullptr : EVP_sha256();
-  bool ok = EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, key_->pkey) == 1;
+  const char* digest = key_->type == KeyType::kEd25519 ? nullptr : "SHA256";
+  bool ok =
+      EVP_DigestVerifyInit_ex(ctx, &pctx, digest, nullptr, nullptr, key_->pkey, nullptr) == 1;
   if (ok && key_->type == KeyType::kRsa) {
     // MGF1 defaults to the signature digest, SHA-256.
     ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
