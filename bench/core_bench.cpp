@@ -131,8 +131,8 @@ const SigningFixture& SigningFixtureFor(KeyType type) {
     PrivateKey key = Must(PrivateKey::Generate(type), "generate key");
     Bytes signature = Must(key.Sign(AsBytes(Message())), "sign");
     auto raw = std::make_unique<RawOpenSslVerifier>(key.Public());
-    it = fixtures.emplace(type, SigningFixture{std::move(key), std::move(signature), std::move(raw)})
-             .first;
+    SigningFixture fixture{std::move(key), std::move(signature), std::move(raw)};
+    it = fixtures.emplace(type, std::move(fixture)).first;
   }
   return it->second;
 }
@@ -252,7 +252,7 @@ std::vector<VerifyJob> VerifyJobsFor(const BenchRepo& repo) {
   return jobs;
 }
 
-std::int64_t Times(benchmark::IterationCount iterations, std::size_t size) {
+std::int64_t TotalBytes(benchmark::IterationCount iterations, std::size_t size) {
   return static_cast<std::int64_t>(iterations) * static_cast<std::int64_t>(size);
 }
 
@@ -370,7 +370,7 @@ void BM_ParseJson(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(json);
   }
-  state.SetBytesProcessed(Times(state.iterations(), file.size()));
+  state.SetBytesProcessed(TotalBytes(state.iterations(), file.size()));
   state.SetLabel(std::to_string(file.size() / 1024) + " KiB");
 }
 
@@ -382,7 +382,7 @@ void BM_CanonicalJson(benchmark::State& state) {
     size = canonical.size();
     benchmark::DoNotOptimize(canonical);
   }
-  state.SetBytesProcessed(Times(state.iterations(), size));
+  state.SetBytesProcessed(TotalBytes(state.iterations(), size));
   state.SetLabel(std::to_string(size / 1024) + " KiB");
 }
 
@@ -408,8 +408,7 @@ void RegisterBenchmarks() {
         ->Unit(kMillisecond);
   }
   benchmark::RegisterBenchmark("ParseJson/targets-1000", BM_ParseJson)->Unit(kMicrosecond);
-  benchmark::RegisterBenchmark("CanonicalJson/targets-1000", BM_CanonicalJson)
-      ->Unit(kMicrosecond);
+  benchmark::RegisterBenchmark("CanonicalJson/targets-1000", BM_CanonicalJson)->Unit(kMicrosecond);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,9 +473,8 @@ void PrintRatios(const RecordingReporter& results, std::ostream& out) {
     auto ours = results.CpuSeconds(name);
     auto raw = results.CpuSeconds(name + "/raw-openssl");
     if (!ours || !raw) continue;
-    out << "  verify " << c.name << ": ours " << Fixed(*ours / *raw, 2)
-        << "x raw OpenSSL (" << Fixed(1 / *ours, 0) << " vs " << Fixed(1 / *raw, 0)
-        << " verifications/s)\n";
+    out << "  verify " << c.name << ": ours " << Fixed(*ours / *raw, 2) << "x raw OpenSSL ("
+        << Fixed(1 / *ours, 0) << " vs " << Fixed(1 / *raw, 0) << " verifications/s)\n";
   }
   for (const KeyCase& c : kRefreshCases) {
     const std::string name = "FullRefresh/" + std::string(c.name);
@@ -555,7 +553,7 @@ int Main(int argc, char** argv) {
 
   RegisterBenchmarks();
   RecordingReporter reporter(isatty(STDOUT_FILENO) != 0 ? RecordingReporter::OO_Color
-                                                         : RecordingReporter::OO_None);
+                                                        : RecordingReporter::OO_None);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
   PrintRatios(reporter, std::cout);

@@ -60,8 +60,7 @@ bool RawOpenSslVerifier::Verify(ByteView message, ByteView signature) const {
   if (ctx == nullptr) return false;
   EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
   const char* digest = key_->type == KeyType::kEd25519 ? nullptr : "SHA256";
-  bool ok =
-      EVP_DigestVerifyInit_ex(ctx, &pctx, digest, nullptr, nullptr, key_->pkey, nullptr) == 1;
+  bool ok = EVP_DigestVerifyInit_ex(ctx, &pctx, digest, nullptr, nullptr, key_->pkey, nullptr) == 1;
   if (ok && key_->type == KeyType::kRsa) {
     // MGF1 defaults to the signature digest, SHA-256.
     ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&

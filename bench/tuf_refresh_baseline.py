@@ -283,7 +283,8 @@ def main():
         verifier = VERIFIERS[name]
         ms = measure(files, reference_time, verifier, info["target"], args.runs)
         results[name] = ms
-        print(f"  {verifier.name}: {ms:.2f} ms CPU per refresh ({args.runs} runs)")
+        label = verifier.name if info["key_type"] == "ed25519" else verifier.name.split(" (")[0]
+        print(f"  {label}: {ms:.2f} ms CPU per refresh ({args.runs} runs)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"key_type": info["key_type"], "cpu_ms_per_refresh": results}, f)

@@ -1,0 +1,85 @@
+#include "core/uptane/image_match.hpp"
+
+#include <algorithm>
+
+#include "core/base/hex.hpp"
+#include "core/crypto/hash.hpp"
+
+namespace aloft::core::uptane {
+
+Status SameImage(const metadata::TargetFile& director, const metadata::TargetFile& image) {
+  if (director.length != image.length) {
+    return Fail(Errc::kVerificationFailed,
+                "director says " + std::to_string(director.length) +
+                    " bytes, image repository signed " + std::to_string(image.length));
+  }
+  int compared = 0;
+  for (const auto& [alg, director_hex] : director.hashes) {
+    auto it = image.hashes.find(alg);
+    if (it == image.hashes.end() || !crypto::ParseHashAlgorithm(alg)) continue;
+    auto a = HexDecode(director_hex);
+    auto b = HexDecode(it->second);
+    if (!a || !b || !crypto::ConstantTimeEqual(*a, *b)) {
+      return Fail(Errc::kVerificationFailed,
+                  alg + " differs between the director and the image repository");
+    }
+    ++compared;
+  }
+  if (compared == 0) {
+    return Fail(Errc::kVerificationFailed,
+                "director and image repository share no known hash algorithm");
+  }
+  return Ok();
+}
+
+Result<std::optional<ApprovedImage>> SelectApprovedImage(
+    const metadata::TargetsMetadata& director_targets, metadata::Updater& image_repo,
+    const DeviceIdentity& device) {
+  if (director_targets.targets.empty()) return std::optional<ApprovedImage>{};
+  // An A/B device installs one image at a time; a list is not an instruction we can follow.
+  if (director_targets.targets.size() > 1) {
+    return Fail(Errc::kVerificationFailed,
+                "director assigns " + std::to_string(director_targets.targets.size()) +
+                    " images; this device installs exactly one");
+  }
+  const auto& [path, director_target] = *director_targets.targets.begin();
+  auto director = ParseDirectorCustom(director_target.custom);
+  if (!director) return Fail(std::move(director).error().WithContext("director target " + path));
+  if (director->device_id != device.device_id) {
+    return Fail(Errc::kVerificationFailed, "director target " + path + " is for device '" +
+                                               director->device_id + "', not this one");
+  }
+  if (director->hardware_id != device.hardware_id) {
+    return Fail(Errc::kVerificationFailed, "director target " + path + " is for hardware '" +
+                                               director->hardware_id + "', this device is '" +
+                                               device.hardware_id + "'");
+  }
+  auto image_target = image_repo.FindTarget(path);
+  if (!image_target) {
+    if (image_target.error().code() == Errc::kNotFound) {
+      return Fail(Errc::kVerificationFailed,
+                  "the image repository never signed " + path + " (director compromise?)");
+    }
+    return Fail(std::move(image_target).error().WithContext("image repository"));
+  }
+  if (Status s = SameImage(director_target, image_target->file); !s) {
+    return Fail(std::move(s).error().WithContext(path));
+  }
+  auto image = ParseImageCustom(image_target->file.custom);
+  if (!image) return Fail(std::move(image).error().WithContext("image target " + path));
+  const auto& ids = image->hardware_ids;
+  if (std::find(ids.begin(), ids.end(), device.hardware_id) == ids.end()) {
+    return Fail(Errc::kVerificationFailed, "image " + path + " was not released for hardware '" +
+                                               device.hardware_id + "'");
+  }
+  if (image->security_counter < device.installed_security_counter) {
+    return Fail(Errc::kRollback, "image " + path + " has security counter " +
+                                     std::to_string(image->security_counter) +
+                                     ", below the installed " +
+                                     std::to_string(device.installed_security_counter));
+  }
+  return std::optional<ApprovedImage>{
+      ApprovedImage{path, image_target->file, std::move(*image), std::move(*director)}};
+}
+
+}  // namespace aloft::core::uptane

@@ -1,0 +1,52 @@
+#pragma once
+
+// Uptane's rule that no single repository decides what a device installs: the Director (online
+// keys, per-device instructions) names a target, and the Image repository (offline root and
+// targets keys) must have signed the very same image: same path, same length, same hashes,
+// for this hardware. A compromised Director alone can therefore only choose among images the
+// Image repository released, and the signed security counter stops it from choosing a
+// known-vulnerable old one (Uptane Standard §5.4.4.2, "full verification").
+
+#include <optional>
+#include <string>
+
+#include "core/metadata/model.hpp"
+#include "core/metadata/updater.hpp"
+#include "core/uptane/target_custom.hpp"
+
+namespace aloft::core::uptane {
+
+// What the device knows about itself; the security counter is the one signed into the image
+// it runs now (persisted by the agent when it committed that image).
+struct DeviceIdentity {
+  std::string device_id;
+  std::string hardware_id;
+  std::int64_t installed_security_counter = 0;
+};
+
+// An image both repositories agree on, with everything the installer needs.
+struct ApprovedImage {
+  std::string target_path;
+  metadata::TargetFile target;  // as the Image repository signed it
+  ImageCustom image;
+  DirectorCustom director;
+};
+
+// Picks the image the Director assigns to `device` and checks it against the Image
+// repository. `director_targets` must come from a refreshed Director updater; `image_repo`
+// is refreshed here if it was not. Returns nullopt when the Director assigns nothing.
+// Errors:
+//   kVerificationFailed  the Director names another device or hardware, more than one image,
+//                        an image the Image repository never signed, or one whose length or
+//                        hashes differ; or the image is not for this hardware
+//   kRollback            the image's security counter is below the installed one
+//   (and any error of the Image repository refresh)
+Result<std::optional<ApprovedImage>> SelectApprovedImage(
+    const metadata::TargetsMetadata& director_targets, metadata::Updater& image_repo,
+    const DeviceIdentity& device);
+
+// Same length and, for every hash algorithm both list, the same digest; at least one known
+// algorithm in common.
+Status SameImage(const metadata::TargetFile& director, const metadata::TargetFile& image);
+
+}  // namespace aloft::core::uptane

@@ -1,0 +1,184 @@
+// Director × Image repository agreement: each test stages one way a single compromised or
+// confused repository could get a device to install something, and checks it is refused.
+
+#include "core/uptane/image_match.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/crypto/hash.hpp"
+#include "testing/memory_fetcher.hpp"
+#include "testing/memory_metadata_store.hpp"
+#include "testing/repo_builder.hpp"
+
+namespace aloft::core::uptane {
+namespace {
+
+using metadata::TargetFile;
+using testing::RepoBuilder;
+
+constexpr const char* kImageBase = "https://image.test/";
+constexpr const char* kPath = "rpi4/os-2.0.img";
+
+class ImageMatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ReleaseImage(kPath, ToBytes("os image 2.0"), {"rpi4"}, 5);
+    Assign(kPath, ToBytes("os image 2.0"), "device-1", "rpi4");
+  }
+  // The offline-signed release in the Image repository.
+  void ReleaseImage(const std::string& path, const Bytes& content, std::vector<std::string> hw,
+                    std::int64_t counter) {
+    image.AddTarget(path, content);
+    ImageCustom custom;
+    custom.version = "2.0";
+    custom.hardware_ids = std::move(hw);
+    custom.security_counter = counter;
+    image.targets.at("targets").targets.at(path).custom = ToJson(custom);
+    image.PublishTargetsChange();
+  }
+  // The Director's instruction for one device.
+  void Assign(const std::string& path, const Bytes& content, std::string device_id, std::string hw) {
+    TargetFile file;
+    file.length = static_cast<std::int64_t>(content.size());
+    file.hashes = {{"sha256", crypto::Sha256Hex(content)}};
+    file.custom = ToJson(DirectorCustom{std::move(hw), std::move(device_id), "dep-1"});
+    director_targets.targets[path] = file;
+  }
+  Result<std::optional<ApprovedImage>> Select() {
+    for (auto& [path, bytes] : image.Files()) fetcher.Set(kImageBase + path, bytes);
+    testing::MemoryMetadataStore store;
+    EXPECT_TRUE(store.Store("root", image.RootBytes(1)));
+    metadata::UpdaterConfig config;
+    config.metadata_url = std::string(kImageBase) + "metadata";
+    config.targets_url = std::string(kImageBase) + "targets";
+    metadata::Updater updater(config, fetcher, store, image.now);
+    return SelectApprovedImage(director_targets, updater, device);
+  }
+
+  RepoBuilder image;
+  metadata::TargetsMetadata director_targets;
+  testing::MemoryFetcher fetcher;
+  DeviceIdentity device{"device-1", "rpi4", 3};
+};
+
+TEST_F(ImageMatchTest, ApprovesImageBothRepositoriesAgreeOn) {
+  auto r = Select();
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->target_path, kPath);
+  EXPECT_EQ((*r)->image.security_counter, 5);
+  EXPECT_EQ((*r)->director.deployment_id, "dep-1");
+}
+
+TEST_F(ImageMatchTest, NothingAssignedIsNothingToDo) {
+  director_targets.targets.clear();
+  auto r = Select();
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->has_value());
+}
+
+TEST_F(ImageMatchTest, CompromisedDirectorCannotAssignUnreleasedImage) {
+  director_targets.targets.clear();
+  Assign("rpi4/evil.img", ToBytes("attacker's image"), "device-1", "rpi4");
+  auto r = Select();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kVerificationFailed);
+  EXPECT_NE(r.error().message().find("never signed"), std::string::npos);
+}
+
+TEST_F(ImageMatchTest, CompromisedDirectorCannotSwapContentUnderAReleasedName) {
+  director_targets.targets.clear();
+  Assign(kPath, ToBytes("os image 2.0 with a backdoor"), "device-1", "rpi4");
+  auto r = Select();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kVerificationFailed);
+}
+
+TEST_F(ImageMatchTest, SameLengthDifferentHashIsRefused) {
+  director_targets.targets.clear();
+  Assign(kPath, ToBytes("os image 2.1"), "device-1", "rpi4");  // same length
+  auto r = Select();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("sha256 differs"), std::string::npos);
+}
+
+TEST_F(ImageMatchTest, InstructionsForAnotherDeviceAreRefused) {
+  director_targets.targets.clear();
+  Assign(kPath, ToBytes("os image 2.0"), "device-2", "rpi4");
+  EXPECT_EQ(Select().error().code(), Errc::kVerificationFailed);
+}
+
+TEST_F(ImageMatchTest, WrongHardwareFromDirectorIsRefused) {
+  director_targets.targets.clear();
+  Assign(kPath, ToBytes("os image 2.0"), "device-1", "rpi3");
+  EXPECT_EQ(Select().error().code(), Errc::kVerificationFailed);
+}
+
+TEST_F(ImageMatchTest, ImageNotReleasedForThisHardwareIsRefused) {
+  device.hardware_id = "rpi3";
+  director_targets.targets.clear();
+  Assign(kPath, ToBytes("os image 2.0"), "device-1", "rpi3");
+  auto r = Select();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("not released for hardware"), std::string::npos);
+}
+
+TEST_F(ImageMatchTest, KnownVulnerableOldReleaseIsRefusedDespiteValidSignatures) {
+  device.installed_security_counter = 6;
+  auto r = Select();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kRollback);
+}
+
+TEST_F(ImageMatchTest, DowngradeWithTheSameCounterIsAllowed) {
+  device.installed_security_counter = 5;
+  EXPECT_TRUE(Select());
+}
+
+TEST_F(ImageMatchTest, MoreThanOneImageIsRefused) {
+  ReleaseImage("rpi4/os-2.1.img", ToBytes("os image 2.1"), {"rpi4"}, 5);
+  Assign("rpi4/os-2.1.img", ToBytes("os image 2.1"), "device-1", "rpi4");
+  EXPECT_EQ(Select().error().code(), Errc::kVerificationFailed);
+}
+
+TEST_F(ImageMatchTest, ImageWithoutAloftCustomIsRefused) {
+  image.targets.at("targets").targets.at(kPath).custom = codec::Json();
+  image.PublishTargetsChange();
+  EXPECT_FALSE(Select());
+}
+
+TEST(SameImage, NeedsACommonKnownAlgorithm) {
+  TargetFile a, b;
+  a.length = b.length = 3;
+  a.hashes = {{"sha256", std::string(64, 'a')}};
+  b.hashes = {{"sha512", std::string(128, 'a')}};
+  EXPECT_FALSE(SameImage(a, b));
+  b.hashes["sha256"] = std::string(64, 'a');
+  EXPECT_TRUE(SameImage(a, b));
+  b.length = 4;
+  EXPECT_FALSE(SameImage(a, b));
+}
+
+TEST(TargetCustom, ImageCustomRoundTripsAndValidates) {
+  ImageCustom c;
+  c.version = "1.2.3";
+  c.hardware_ids = {"a", "b"};
+  c.security_counter = 7;
+  c.payload = PayloadInfo{"raw", "zstd", 1024, std::string(64, '0')};
+  auto parsed = ParseImageCustom(ToJson(c));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->hardware_ids, c.hardware_ids);
+  EXPECT_EQ(parsed->payload->compression, "zstd");
+  codec::Json bad = ToJson(c);
+  bad["hardwareIds"] = codec::Json::Array{};
+  EXPECT_FALSE(ParseImageCustom(bad));
+  bad = ToJson(c);
+  bad["securityCounter"] = -1;
+  EXPECT_FALSE(ParseImageCustom(bad));
+  bad = ToJson(c);
+  bad["payload"]["compression"] = "lzma";
+  EXPECT_EQ(ParseImageCustom(bad).error().code(), Errc::kUnsupported);
+}
+
+}  // namespace
+}  // namespace aloft::core::uptane
