@@ -136,7 +136,9 @@ bool IsSuccinctRole(const SuccinctRoles& succinct, std::string_view role_name) {
   std::string prefix = succinct.name_prefix + "-";
   if (!role_name.starts_with(prefix)) return false;
   std::string_view suffix = role_name.substr(prefix.size());
-  auto value = HexDecode(suffix.size() % 2 ? "0" + std::string(suffix) : std::string(suffix));
+  std::string even(suffix);
+  if (even.size() % 2 != 0) even.insert(even.begin(), '0');  // HexDecode wants whole bytes
+  auto value = HexDecode(even);
   if (!value || value->size() > 4) return false;
   std::uint64_t bin = 0;
   for (std::uint8_t b : *value) bin = (bin << 8) | b;
