@@ -46,6 +46,10 @@ std::string Sha256Hex(ByteView data);
 // Compares in time that depends only on the lengths, never on where the inputs differ.
 bool ConstantTimeEqual(ByteView a, ByteView b) noexcept;
 
+// HMAC-SHA256 (RFC 2104) of `data` under `key` (at least 16 bytes: a shorter key is a bug in
+// the caller's key handling, reported as kInvalidArgument).
+Result<Bytes> HmacSha256(ByteView key, ByteView data);
+
 // Fills `out` from the operating system's CSPRNG (through OpenSSL's private DRBG).
 Status RandomBytes(std::span<std::uint8_t> out);
 

@@ -104,6 +104,19 @@ bool ConstantTimeEqual(ByteView a, ByteView b) noexcept {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+Result<Bytes> HmacSha256(ByteView key, ByteView data) {
+  if (key.size() < 16) return Fail(Errc::kInvalidArgument, "HMAC key shorter than 16 bytes");
+  Bytes mac(32);
+  std::size_t out_len = 0;
+  // EVP_Q_mac is OpenSSL 3's one-shot MAC; the deprecated HMAC() is avoided.
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), data.data(),
+                data.size(), mac.data(), mac.size(), &out_len) == nullptr ||
+      out_len != mac.size()) {
+    return ossl::FailWithErrors(Errc::kInternal, "HMAC-SHA256 failed");
+  }
+  return mac;
+}
+
 Status RandomBytes(std::span<std::uint8_t> out) {
   // RAND_priv_bytes takes an int count; go in chunks so any span size works.
   constexpr std::size_t kChunk = std::size_t{1} << 30;

@@ -117,4 +117,15 @@ TEST(HashTest, RandomBytes) {
 }
 
 }  // namespace
+TEST(HashTest, HmacSha256Rfc4231Case2Style) {
+  // RFC 4231 test case 4 (key 0x01..0x19, data 0xcd x 50).
+  Bytes key;
+  for (std::uint8_t i = 1; i <= 25; ++i) key.push_back(i);
+  Bytes data(50, 0xcd);
+  auto mac = HmacSha256(key, data);
+  ASSERT_TRUE(mac);
+  EXPECT_EQ(HexEncode(*mac), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+  EXPECT_FALSE(HmacSha256(Bytes(8, 1), data)) << "short keys are refused";
+}
+
 }  // namespace aloft::core::crypto

@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "core/crypto/openssl/ossl.hpp"
+// After ossl.hpp, so that its API-level macros are in force here too.
+#include <openssl/x509v3.h>  // NOLINT(llvm-include-order)
 
 namespace aloft::core::crypto {
 namespace {
