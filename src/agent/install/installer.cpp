@@ -1,0 +1,106 @@
+#include "agent/install/installer.hpp"
+
+#include <memory>
+#include <string>
+
+#include <zstd.h>
+
+#include "agent/install/stream_writers.hpp"
+#include "agent/slots/slot_writer.hpp"
+#include "core/metadata/verify.hpp"
+
+namespace aloft::agent::install {
+namespace {
+
+// Reports progress after every chunk the source pushes, then passes the chunk on.
+class ProgressWriter final : public core::io::Writer {
+ public:
+  ProgressWriter(core::io::Writer& next, const ProgressFn& progress,
+                 const slots::SlotWriter& slot)
+      : next_(next), progress_(progress), slot_(slot) {}
+  Status Write(ByteView data) override {
+    if (auto ok = next_.Write(data); !ok) return ok;
+    received_ += data.size();
+    if (progress_) progress_(received_, slot_.written());
+    return Ok();
+  }
+
+ private:
+  core::io::Writer& next_;
+  const ProgressFn& progress_;
+  const slots::SlotWriter& slot_;
+  std::uint64_t received_ = 0;
+};
+
+// Steps 2–3: everything between the source and a durable, checked slot.
+Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const ArtifactSource& source,
+                      const ProgressFn& progress) {
+  auto slot = slots::SlotWriter::Open(plan.target, booted, plan.image_length);
+  if (!slot) return Fail(std::move(slot).error().WithContext("open slot"));
+  HashingWriter image(*slot, plan.image_length, plan.image_sha256);
+
+  std::unique_ptr<ZstdDecompressWriter> zstd;
+  core::io::Writer* after_artifact = &image;
+  if (plan.compression == Compression::kZstd) {
+    auto created = ZstdDecompressWriter::Create(image);
+    if (!created) return Fail(std::move(created).error());
+    zstd = std::move(*created);
+    after_artifact = zstd.get();
+  }
+
+  auto verifier = core::metadata::PayloadVerifier::Create("artifact", plan.artifact_length,
+                                                          plan.artifact_hashes);
+  if (!verifier) return Fail(std::move(verifier).error());
+  VerifyingWriter artifact(std::move(*verifier), *after_artifact);
+  ProgressWriter head(artifact, progress, *slot);
+
+  if (auto pushed = source(head); !pushed) return Fail(std::move(pushed).error().WithContext("install"));
+  if (auto ok = artifact.Finish(); !ok) return Fail(std::move(ok).error().WithContext("artifact"));
+  if (zstd) {
+    if (auto ok = zstd->Finish(); !ok) return Fail(std::move(ok).error().WithContext("decompress"));
+  }
+  if (auto ok = image.Finish(); !ok) return Fail(std::move(ok).error().WithContext("image"));
+  if (auto ok = slot->Finish(); !ok) return Fail(std::move(ok).error().WithContext("write slot"));
+  return Ok();
+}
+
+}  // namespace
+
+std::size_t Installer::BufferBytes(Compression compression) {
+  std::size_t bytes = slots::SlotWriter::kChunkSize;
+  if (compression == Compression::kZstd) bytes += ZSTD_DStreamOutSize();
+  return bytes;
+}
+
+Status Installer::Run(const InstallPlan& plan, const ArtifactSource& source,
+                      const ProgressFn& progress) {
+  // 1. Never write the running slot; never write a slot the bootloader will boot next.
+  auto state = bootloader_.State();
+  if (!state) return Fail(std::move(state).error().WithContext("bootloader state"));
+  if (plan.target.id == state->booted) {
+    return Fail(Errc::kInvalidArgument, "install target " +
+                                            std::string(slots::SlotIdName(plan.target.id)) +
+                                            " is the running slot");
+  }
+  if (state->primary == plan.target.id) {
+    if (auto ok = bootloader_.MarkBad(plan.target.id); !ok) {
+      return Fail(std::move(ok).error().WithContext("mark target bad"));
+    }
+  }
+
+  // 2–3. Stream, check, fsync.
+  if (auto ok = StreamIntoSlot(plan, state->booted, source, progress); !ok) return ok;
+
+  // 4. The bytes on the medium are the bytes that were verified.
+  if (auto ok = slots::VerifySlot(plan.target, plan.image_length, plan.image_sha256); !ok) {
+    return Fail(std::move(ok).error().WithContext("verify slot"));
+  }
+
+  // 5. Only now may the bootloader try the new slot.
+  if (auto ok = bootloader_.PrepareTrialBoot(plan.target.id); !ok) {
+    return Fail(std::move(ok).error().WithContext("prepare trial boot"));
+  }
+  return Ok();
+}
+
+}  // namespace aloft::agent::install

@@ -1,0 +1,421 @@
+// The counting operator new below pairs malloc with free; g++ cannot see that through gtest's
+// inlined new/delete and warns.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
+#include "agent/install/installer.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <zstd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "agent/install/plan.hpp"
+#include "agent/install/stream_writers.hpp"
+#include "agent/slots/simulated_bootloader.hpp"
+#include "agent/slots/slot_writer.hpp"
+#include "core/base/hex.hpp"
+#include "core/crypto/hash.hpp"
+#include "platform/posix/files.hpp"
+#include "testing/temp_dir_fixture.hpp"
+
+// Counts the bytes the program allocates through operator new while `g_counting` is on, to
+// show the pipeline's memory does not grow with the image. (zstd allocates with malloc; its
+// window is bounded separately by kMaxWindowLog.)
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<std::size_t> g_new_bytes{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_new_bytes += size;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace aloft::agent::install {
+namespace {
+
+namespace posix = platform::posix;
+using slots::SlotId;
+
+Bytes RandomImage(std::size_t size) {
+  Bytes out(size);
+  EXPECT_TRUE(core::crypto::RandomBytes(out));
+  return out;
+}
+
+Bytes Compress(ByteView data, int level = 3) {
+  Bytes out(ZSTD_compressBound(data.size()));
+  const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  EXPECT_FALSE(ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+core::metadata::TargetFile TargetFor(ByteView artifact) {
+  core::metadata::TargetFile target;
+  target.length = static_cast<std::int64_t>(artifact.size());
+  target.hashes["sha256"] = core::crypto::Sha256Hex(artifact);
+  return target;
+}
+
+core::uptane::PayloadInfo PayloadFor(ByteView image, std::string compression) {
+  core::uptane::PayloadInfo payload;
+  payload.compression = std::move(compression);
+  payload.length = static_cast<std::int64_t>(image.size());
+  payload.sha256 = core::crypto::Sha256Hex(image);
+  return payload;
+}
+
+// Pushes `data` in odd-sized chunks, as a network would.
+ArtifactSource SourceOf(const Bytes& data, std::size_t chunk = 65521) {
+  return [&data, chunk](core::io::Writer& sink) -> Status {
+    ByteView rest = data;
+    while (!rest.empty()) {
+      const std::size_t n = std::min(chunk, rest.size());
+      if (auto ok = sink.Write(rest.first(n)); !ok) return ok;
+      rest = rest.subspan(n);
+    }
+    return Ok();
+  };
+}
+
+class InstallerTest : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto boot = slots::SimulatedBootloader::Open(dir_ / "boot.json");
+    ASSERT_TRUE(boot) << boot.error().ToString();
+    boot_ = std::move(*boot);
+    pair_.a = {SlotId::kA, slots::SlotKind::kFile, dir_ / "slot_a"};
+    pair_.b = {SlotId::kB, slots::SlotKind::kFile, dir_ / "slot_b"};
+    ASSERT_TRUE(posix::AtomicWriteFile(pair_.a.device, AsBytes("running system")));
+    ASSERT_TRUE(posix::AtomicWriteFile(pair_.b.device, AsBytes("old b")));
+  }
+
+  InstallPlan Plan(const Bytes& artifact, const std::optional<core::uptane::PayloadInfo>& payload) {
+    auto plan = MakeInstallPlan(TargetFor(artifact), payload, pair_, SlotId::kA);
+    EXPECT_TRUE(plan) << plan.error().ToString();
+    return plan ? *plan : InstallPlan{};
+  }
+
+  slots::BootState State() {
+    auto state = boot_->State();
+    EXPECT_TRUE(state) << state.error().ToString();
+    return state ? *state : slots::BootState{};
+  }
+
+  Bytes SlotBytes(SlotId id) {
+    auto bytes = posix::ReadFile(pair_.Get(id).device, 64 << 20);
+    EXPECT_TRUE(bytes) << bytes.error().ToString();
+    return bytes ? *bytes : Bytes{};
+  }
+
+  // A failed install leaves the bootloader exactly as it was and the running slot untouched.
+  void ExpectUntouched(const slots::BootState& before) {
+    EXPECT_EQ(State(), before);
+    EXPECT_FALSE(State().trial);
+    EXPECT_EQ(SlotBytes(SlotId::kA), ToBytes("running system"));
+  }
+
+  std::unique_ptr<slots::SimulatedBootloader> boot_;
+  slots::SlotPair pair_;
+};
+
+TEST_F(InstallerTest, CompressedImageInstallsVerifiesAndPreparesTrial) {
+  const Bytes image = RandomImage(4 << 20);
+  const Bytes artifact = Compress(image);
+  const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
+  EXPECT_EQ(plan.target.id, SlotId::kB);
+  EXPECT_EQ(plan.compression, Compression::kZstd);
+
+  std::uint64_t last_in = 0;
+  std::uint64_t last_out = 0;
+  int calls = 0;
+  Installer installer(*boot_);
+  const Status ok = installer.Run(plan, SourceOf(artifact), [&](std::uint64_t in, std::uint64_t out) {
+    EXPECT_GE(in, last_in);
+    EXPECT_GE(out, last_out);
+    last_in = in;
+    last_out = out;
+    ++calls;
+  });
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(SlotBytes(SlotId::kB), image);
+  EXPECT_EQ(last_in, artifact.size());
+  EXPECT_GT(calls, 1);
+  EXPECT_LE(last_out, image.size());
+
+  const slots::BootState state = State();
+  EXPECT_TRUE(state.TrialPending());
+  EXPECT_EQ(state.primary, SlotId::kB);
+  EXPECT_EQ(boot_->SimulateReboot()->booted, SlotId::kB);
+  EXPECT_TRUE(State().IsTrialBoot());
+}
+
+TEST_F(InstallerTest, UncompressedImageWithPayload) {
+  const Bytes image = RandomImage((1 << 20) + 333);
+  Installer installer(*boot_);
+  const Status ok = installer.Run(Plan(image, PayloadFor(image, "none")), SourceOf(image, 4096));
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(SlotBytes(SlotId::kB), image);
+  EXPECT_TRUE(State().TrialPending());
+}
+
+TEST_F(InstallerTest, RawArtifactWithoutPayload) {
+  const Bytes image = RandomImage(300000);
+  Installer installer(*boot_);
+  const Status ok = installer.Run(Plan(image, std::nullopt), SourceOf(image, 1 << 20));
+  ASSERT_TRUE(ok) << ok.error().ToString();
+  EXPECT_EQ(SlotBytes(SlotId::kB), image);
+}
+
+TEST_F(InstallerTest, TamperedCompressedByteFailsAndBootloaderUntouched) {
+  const Bytes image = RandomImage(1 << 20);
+  const Bytes artifact = Compress(image);
+  const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
+  for (const std::size_t where : {std::size_t{20}, artifact.size() / 2, artifact.size() - 2}) {
+    Bytes tampered = artifact;
+    tampered[where] ^= 0x40;
+    const slots::BootState before = State();
+    const Status failed = Installer(*boot_).Run(plan, SourceOf(tampered));
+    ASSERT_FALSE(failed) << where;
+    EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed) << failed.error().ToString();
+    ExpectUntouched(before);
+  }
+}
+
+TEST_F(InstallerTest, WrongImageDigestFailsBeforeTrialBoot) {
+  const Bytes image = RandomImage(1 << 20);
+  const Bytes artifact = Compress(image);
+  core::uptane::PayloadInfo payload = PayloadFor(image, "zstd");
+  payload.sha256 = core::crypto::Sha256Hex(AsBytes("something else"));
+  const slots::BootState before = State();
+  const Status failed = Installer(*boot_).Run(Plan(artifact, payload), SourceOf(artifact));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed);
+  EXPECT_NE(failed.error().message().find("image"), std::string::npos) << failed.error().ToString();
+  ExpectUntouched(before);
+}
+
+TEST_F(InstallerTest, DecompressionBombStopsAtSignedLength) {
+  // 32 MiB of zeroes compress to about a kilobyte; the signed image claims 1 MiB.
+  const Bytes bomb = Compress(Bytes(32 << 20, 0), 19);
+  ASSERT_LT(bomb.size(), 8192U);
+  core::uptane::PayloadInfo payload = PayloadFor(Bytes(1 << 20, 0), "zstd");
+  const slots::BootState before = State();
+  const Status failed = Installer(*boot_).Run(Plan(bomb, payload), SourceOf(bomb));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kTooLarge) << failed.error().ToString();
+  ExpectUntouched(before);
+  EXPECT_LE(std::filesystem::file_size(pair_.b.device), std::uintmax_t{1} << 20);
+}
+
+TEST_F(InstallerTest, TruncatedStreamFails) {
+  const Bytes image = RandomImage(1 << 20);
+  const Bytes artifact = Compress(image);
+  const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
+  const Bytes truncated(artifact.begin(), artifact.end() - 100);
+  const slots::BootState before = State();
+  const Status failed = Installer(*boot_).Run(plan, SourceOf(truncated));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed) << failed.error().ToString();
+  ExpectUntouched(before);
+}
+
+TEST_F(InstallerTest, ActiveSlotIsRefused) {
+  const Bytes image = RandomImage(4096);
+  InstallPlan plan = Plan(image, std::nullopt);
+  plan.target = pair_.a;  // a corrupted or hostile plan aiming at the running slot
+  const slots::BootState before = State();
+  const Status failed = Installer(*boot_).Run(plan, SourceOf(image));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kInvalidArgument);
+  ExpectUntouched(before);
+}
+
+TEST_F(InstallerTest, SourceFailureIsPropagated) {
+  const Bytes image = RandomImage(1 << 20);
+  const Bytes artifact = Compress(image);
+  const slots::BootState before = State();
+  const Status failed = Installer(*boot_).Run(
+      Plan(artifact, PayloadFor(image, "zstd")), [&](core::io::Writer& sink) -> Status {
+        if (auto ok = sink.Write(ByteView(artifact).first(1000)); !ok) return ok;
+        return Fail(Errc::kUnavailable, "connection reset");
+      });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kUnavailable);
+  ExpectUntouched(before);
+}
+
+// A real write error: the file-size limit makes preallocation fail with EFBIG.
+TEST_F(InstallerTest, SlotWriteErrorFailsCleanly) {
+  const Bytes image = RandomImage(4 << 20);
+  const Bytes artifact = Compress(image);
+  const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
+  const slots::BootState before = State();
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = old;
+  limited.rlim_cur = 2 << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  const Status failed = Installer(*boot_).Run(plan, SourceOf(artifact));
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kNoSpace) << failed.error().ToString();
+  ExpectUntouched(before);
+}
+
+TEST_F(InstallerTest, PendingTrialOfTargetIsCancelledBeforeWriting) {
+  ASSERT_TRUE(boot_->PrepareTrialBoot(SlotId::kB));
+  const Bytes image = RandomImage(4096);
+  Bytes bad = image;
+  bad[0] ^= 1;
+  // Even a failed install must not leave the bootloader pointing at the overwritten slot.
+  ASSERT_FALSE(Installer(*boot_).Run(Plan(image, std::nullopt), SourceOf(bad)));
+  EXPECT_EQ(State().primary, SlotId::kA);
+  EXPECT_FALSE(State().trial);
+  ASSERT_TRUE(Installer(*boot_).Run(Plan(image, std::nullopt), SourceOf(image)));
+  EXPECT_TRUE(State().TrialPending());
+}
+
+TEST_F(InstallerTest, MemoryDoesNotGrowWithImageSize) {
+  const auto allocated_for = [&](std::size_t size) -> std::size_t {
+    const Bytes image = RandomImage(size);
+    const Bytes artifact = Compress(image, 1);
+    const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
+    const ArtifactSource source = SourceOf(artifact);
+    Installer installer(*boot_);
+    EXPECT_TRUE(boot_->MarkBad(SlotId::kB));
+    g_new_bytes = 0;
+    g_counting = true;
+    const Status ok = installer.Run(plan, source);
+    g_counting = false;
+    EXPECT_TRUE(ok) << ok.error().ToString();
+    return g_new_bytes.load();
+  };
+  const std::size_t small = allocated_for(1 << 20);
+  const std::size_t large = allocated_for(16 << 20);
+  // The fixed buffers (1 MiB slot chunk via aligned_alloc, 128 KiB zstd output, 1 MiB verify
+  // buffer) plus bookkeeping; the same amount whatever the image size.
+  EXPECT_LT(large, std::size_t{3} << 20);
+  EXPECT_LT(large > small ? large - small : small - large, std::size_t{16} << 10)
+      << small << " vs " << large;
+  EXPECT_EQ(Installer::BufferBytes(Compression::kZstd),
+            slots::SlotWriter::kChunkSize + ZSTD_DStreamOutSize());
+}
+
+// --- ZstdDecompressWriter on its own ---------------------------------------------------------
+
+TEST(ZstdDecompressWriterTest, RejectsTrailingGarbage) {
+  const Bytes image = RandomImage(10000);
+  Bytes artifact = Compress(image);
+  artifact.insert(artifact.end(), {'j', 'u', 'n', 'k', 0, 1, 2, 3, 4, 5});
+  core::io::BytesWriter out(1 << 20);
+  auto zstd = ZstdDecompressWriter::Create(out);
+  ASSERT_TRUE(zstd);
+  const Status written = (*zstd)->Write(artifact);
+  const Status finished = written ? (*zstd)->Finish() : written;
+  ASSERT_FALSE(finished);
+  EXPECT_EQ(finished.error().code(), Errc::kVerificationFailed);
+}
+
+TEST(ZstdDecompressWriterTest, AcceptsConcatenatedFramesInTinyPieces) {
+  const Bytes one = RandomImage(5000);
+  const Bytes two(70000, 7);
+  Bytes artifact = Compress(one);
+  const Bytes second = Compress(two);
+  artifact.insert(artifact.end(), second.begin(), second.end());
+  core::io::BytesWriter out(1 << 20);
+  auto zstd = ZstdDecompressWriter::Create(out);
+  ASSERT_TRUE(zstd);
+  for (const std::uint8_t byte : artifact) ASSERT_TRUE((*zstd)->Write(ByteView(&byte, 1)));
+  ASSERT_TRUE((*zstd)->Finish());
+  Bytes expected = one;
+  expected.insert(expected.end(), two.begin(), two.end());
+  EXPECT_EQ(out.bytes(), expected);
+}
+
+TEST(ZstdDecompressWriterTest, EmptyStreamFails) {
+  core::io::BytesWriter out(16);
+  auto zstd = ZstdDecompressWriter::Create(out);
+  ASSERT_TRUE(zstd);
+  EXPECT_EQ((*zstd)->Finish().error().code(), Errc::kVerificationFailed);
+}
+
+TEST(ZstdDecompressWriterTest, RejectsWindowBeyondLimit) {
+  // A frame of unknown size with a 2 GiB window: the decoder must refuse, not allocate.
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ASSERT_NE(cctx, nullptr);
+  ASSERT_FALSE(ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, 31)));
+  const Bytes input(1000, 1);
+  Bytes frame(ZSTD_compressBound(input.size()) + 64);
+  // Feeding with ZSTD_e_continue first keeps the content size unknown, so zstd cannot shrink
+  // the window to fit the input.
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  ZSTD_outBuffer outbuf{frame.data(), frame.size(), 0};
+  ASSERT_FALSE(ZSTD_isError(ZSTD_compressStream2(cctx, &outbuf, &in, ZSTD_e_continue)));
+  ZSTD_inBuffer none{nullptr, 0, 0};
+  ASSERT_EQ(ZSTD_compressStream2(cctx, &outbuf, &none, ZSTD_e_end), 0U);
+  ZSTD_freeCCtx(cctx);
+  frame.resize(outbuf.pos);
+
+  core::io::BytesWriter out(1 << 20);
+  auto zstd = ZstdDecompressWriter::Create(out);
+  ASSERT_TRUE(zstd);
+  const Status written = (*zstd)->Write(frame);
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().code(), Errc::kVerificationFailed);
+}
+
+// --- MakeInstallPlan ------------------------------------------------------------------------
+
+TEST(InstallPlanTest, RefusesBadInputs) {
+  slots::SlotPair pair;
+  pair.a = {SlotId::kA, slots::SlotKind::kBlockDevice, "/dev/mmcblk0p2"};
+  pair.b = {SlotId::kB, slots::SlotKind::kBlockDevice, "/dev/mmcblk0p3"};
+  const Bytes image(100, 1);
+  const core::metadata::TargetFile target = TargetFor(image);
+  const core::uptane::PayloadInfo payload = PayloadFor(image, "none");
+
+  auto plan = MakeInstallPlan(target, payload, pair, SlotId::kB);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  EXPECT_EQ(plan->target.device, "/dev/mmcblk0p2");
+  EXPECT_EQ(plan->image_length, 100U);
+
+  const auto code = [&](auto mutate) {
+    core::metadata::TargetFile t = target;
+    std::optional<core::uptane::PayloadInfo> p = payload;
+    slots::SlotPair s = pair;
+    mutate(t, p, s);
+    auto result = MakeInstallPlan(t, p, s, SlotId::kA);
+    return result ? std::optional<Errc>() : std::optional<Errc>(result.error().code());
+  };
+  using T = core::metadata::TargetFile;
+  using P = std::optional<core::uptane::PayloadInfo>;
+  using S = slots::SlotPair;
+  EXPECT_EQ(code([](T&, P& p, S&) { p->compression = "xz"; }), Errc::kUnsupported);
+  EXPECT_EQ(code([](T&, P& p, S&) { p->format = "delta"; }), Errc::kUnsupported);
+  EXPECT_EQ(code([](T&, P& p, S&) { p->length = 99; }), Errc::kInvalidArgument);
+  EXPECT_EQ(code([](T&, P& p, S&) { p->sha256 = "abcd"; }), Errc::kInvalidArgument);
+  EXPECT_EQ(code([](T& t, P&, S&) { t.length = 0; }), Errc::kInvalidArgument);
+  EXPECT_EQ(code([](T& t, P&, S&) { t.hashes.clear(); }), Errc::kInvalidArgument);
+  EXPECT_EQ(code([](T& t, P& p, S&) { p.reset(); t.hashes = {{"sha512", "00"}}; }),
+            Errc::kInvalidArgument);
+  EXPECT_EQ(code([](T&, P&, S& s) { s.b.device = s.a.device; }), Errc::kInvalidArgument);
+  EXPECT_EQ(code([](T&, P&, S& s) { s.b.id = SlotId::kA; }), Errc::kInvalidArgument);
+  EXPECT_EQ(code([](T&, P& p, S&) { p->compression = "zstd"; p->length = 5000; }),
+            std::nullopt);
+}
+
+}  // namespace
+}  // namespace aloft::agent::install

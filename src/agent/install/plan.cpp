@@ -1,0 +1,85 @@
+#include "agent/install/plan.hpp"
+
+#include <string>
+
+#include "core/base/hex.hpp"
+
+namespace aloft::agent::install {
+namespace {
+
+constexpr std::size_t kSha256Size = 32;
+
+Result<Bytes> DecodeSha256(const std::string& hex, std::string_view what) {
+  auto bytes = HexDecode(hex);
+  if (!bytes || bytes->size() != kSha256Size) {
+    return Fail(Errc::kInvalidArgument, std::string(what) + " sha256 is not 64 hex digits");
+  }
+  return std::move(*bytes);
+}
+
+Status CheckSlots(const slots::SlotPair& slots) {
+  if (slots.a.id != slots::SlotId::kA || slots.b.id != slots::SlotId::kB) {
+    return Fail(Errc::kInvalidArgument, "slot pair is not (a, b)");
+  }
+  if (slots.a.device.empty() || slots.b.device.empty()) {
+    return Fail(Errc::kInvalidArgument, "a slot has no device path");
+  }
+  if (slots.a.device == slots.b.device) {
+    return Fail(Errc::kInvalidArgument, "slots a and b share " + slots.a.device.string());
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
+                                    const std::optional<core::uptane::PayloadInfo>& payload,
+                                    const slots::SlotPair& slots, slots::SlotId booted) {
+  if (auto ok = CheckSlots(slots); !ok) return Fail(std::move(ok).error());
+  if (artifact.length <= 0) return Fail(Errc::kInvalidArgument, "artifact length must be positive");
+  if (artifact.hashes.empty()) return Fail(Errc::kInvalidArgument, "artifact has no hashes");
+
+  InstallPlan plan;
+  plan.target = slots.Get(slots::Other(booted));
+  plan.artifact_length = artifact.length;
+  plan.artifact_hashes = artifact.hashes;
+
+  if (!payload) {
+    // The artifact is the image: its signed sha256 is the image digest.
+    const auto sha = artifact.hashes.find("sha256");
+    if (sha == artifact.hashes.end()) {
+      return Fail(Errc::kInvalidArgument, "raw artifact has no sha256 to check the slot against");
+    }
+    auto digest = DecodeSha256(sha->second, "artifact");
+    if (!digest) return Fail(std::move(digest).error());
+    plan.compression = Compression::kNone;
+    plan.image_length = static_cast<std::uint64_t>(artifact.length);
+    plan.image_sha256 = std::move(*digest);
+    return plan;
+  }
+
+  if (payload->format != "raw") {
+    return Fail(Errc::kUnsupported, "payload format '" + payload->format + "'");
+  }
+  if (payload->compression == "none") {
+    plan.compression = Compression::kNone;
+  } else if (payload->compression == "zstd") {
+    plan.compression = Compression::kZstd;
+  } else {
+    return Fail(Errc::kUnsupported, "payload compression '" + payload->compression + "'");
+  }
+  if (payload->length <= 0) return Fail(Errc::kInvalidArgument, "payload length must be positive");
+  if (plan.compression == Compression::kNone && payload->length != artifact.length) {
+    return Fail(Errc::kInvalidArgument, "uncompressed payload length " +
+                                            std::to_string(payload->length) +
+                                            " differs from the artifact length " +
+                                            std::to_string(artifact.length));
+  }
+  auto digest = DecodeSha256(payload->sha256, "payload");
+  if (!digest) return Fail(std::move(digest).error());
+  plan.image_length = static_cast<std::uint64_t>(payload->length);
+  plan.image_sha256 = std::move(*digest);
+  return plan;
+}
+
+}  // namespace aloft::agent::install

@@ -1,0 +1,40 @@
+#pragma once
+
+// The install plan: everything the installer will do, decided and validated before a single
+// byte is written. Pure: no I/O, so every refusal is testable without a device.
+
+#include <cstdint>
+#include <optional>
+
+#include "agent/slots/slot.hpp"
+#include "core/base/bytes.hpp"
+#include "core/base/result.hpp"
+#include "core/metadata/model.hpp"
+#include "core/uptane/target_custom.hpp"
+
+namespace aloft::agent::install {
+
+enum class Compression : std::uint8_t { kNone, kZstd };
+
+struct InstallPlan {
+  slots::Slot target;                      // the inactive slot, never the booted one
+  std::int64_t artifact_length = 0;        // signed length of the download
+  core::metadata::Hashes artifact_hashes;  // signed hashes of the download
+  Compression compression = Compression::kNone;
+  std::uint64_t image_length = 0;          // signed length of what the slot must hold
+  Bytes image_sha256;                      // signed digest of that (32 bytes)
+};
+
+// Builds the plan for installing the verified target `artifact` (its length and hashes come
+// from signed targets metadata; `payload` from its signed custom "payload" member, absent when
+// the artifact is the raw image) into the slot that is not `booted`. Refusals:
+//   kUnsupported      payload format other than "raw", compression other than "none"/"zstd"
+//   kInvalidArgument  non-positive lengths, no hashes, a payload sha256 that is not 64 hex
+//                     digits, an uncompressed payload whose length differs from the
+//                     artifact's, no artifact sha256 when there is no payload, a slot pair
+//                     whose ids or device paths are wrong or shared
+Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
+                                    const std::optional<core::uptane::PayloadInfo>& payload,
+                                    const slots::SlotPair& slots, slots::SlotId booted);
+
+}  // namespace aloft::agent::install

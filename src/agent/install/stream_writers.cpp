@@ -1,0 +1,94 @@
+#include "agent/install/stream_writers.hpp"
+
+#include <zstd.h>
+
+#include <string>
+
+namespace aloft::agent::install {
+
+Status VerifyingWriter::Write(ByteView data) {
+  if (auto checked = verifier_.Update(data); !checked) return checked;
+  return next_.Write(data);
+}
+
+struct ZstdDecompressWriter::Context {
+  Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  ~Context() { ZSTD_freeDCtx(dctx); }  // accepts nullptr
+  ZSTD_DCtx* dctx = nullptr;
+};
+
+ZstdDecompressWriter::ZstdDecompressWriter(core::io::Writer& next, std::unique_ptr<Context> ctx,
+                                           std::size_t out_size)
+    : next_(next), ctx_(std::move(ctx)), out_(out_size) {}
+
+ZstdDecompressWriter::~ZstdDecompressWriter() = default;
+
+Result<std::unique_ptr<ZstdDecompressWriter>> ZstdDecompressWriter::Create(
+    core::io::Writer& next) {
+  auto ctx = std::make_unique<Context>();
+  ctx->dctx = ZSTD_createDCtx();
+  if (ctx->dctx == nullptr) return Fail(Errc::kInternal, "zstd: cannot create a decoder");
+  const size_t rc = ZSTD_DCtx_setParameter(ctx->dctx, ZSTD_d_windowLogMax, kMaxWindowLog);
+  if (ZSTD_isError(rc)) {
+    return Fail(Errc::kInternal, std::string("zstd: ") + ZSTD_getErrorName(rc));
+  }
+  // ZSTD_DStreamOutSize() is one full block (128 KiB): the decoder can always make progress.
+  return std::unique_ptr<ZstdDecompressWriter>(
+      new ZstdDecompressWriter(next, std::move(ctx), ZSTD_DStreamOutSize()));
+}
+
+Status ZstdDecompressWriter::Write(ByteView data) {
+  if (data.empty()) return Ok();
+  started_ = true;
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  // Loop while input remains, and also while the output buffer came back full: the decoder
+  // may hold more decoded bytes than fitted.
+  bool out_full = false;
+  do {
+    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+    const size_t rc = ZSTD_decompressStream(ctx_->dctx, &out, &in);
+    if (ZSTD_isError(rc)) {
+      return Fail(Errc::kVerificationFailed, std::string("zstd: ") + ZSTD_getErrorName(rc));
+    }
+    last_hint_ = rc;
+    if (out.pos > 0) {
+      if (auto pushed = next_.Write(ByteView(out_.data(), out.pos)); !pushed) return pushed;
+    }
+    out_full = out.pos == out.size;
+  } while (in.pos < in.size || out_full);
+  return Ok();
+}
+
+Status ZstdDecompressWriter::Finish() {
+  if (!started_) return Fail(Errc::kVerificationFailed, "zstd: empty stream");
+  // Write() drains the decoder whenever its output came back full, so nothing decoded waits
+  // inside it; zstd returns 0 exactly when a frame has been decoded and flushed completely.
+  if (last_hint_ != 0) return Fail(Errc::kVerificationFailed, "zstd: stream ends inside a frame");
+  return Ok();
+}
+
+Status HashingWriter::Write(ByteView data) {
+  if (data.size() > expected_length_ - written_) {
+    return Fail(Errc::kTooLarge, "image is longer than the signed " +
+                                     std::to_string(expected_length_) + " bytes");
+  }
+  hasher_.Update(data);
+  written_ += data.size();
+  return next_.Write(data);
+}
+
+Status HashingWriter::Finish() {
+  if (written_ != expected_length_) {
+    return Fail(Errc::kVerificationFailed, "image has " + std::to_string(written_) +
+                                               " bytes, signed length is " +
+                                               std::to_string(expected_length_));
+  }
+  if (!core::crypto::ConstantTimeEqual(hasher_.Finish(), expected_)) {
+    return Fail(Errc::kVerificationFailed, "image sha256 does not match the signed digest");
+  }
+  return Ok();
+}
+
+}  // namespace aloft::agent::install

@@ -1,0 +1,96 @@
+#pragma once
+
+// The stages of the install pipeline, each a core::io::Writer that checks or transforms bytes
+// and pushes them on to the next one:
+//
+//   artifact bytes → VerifyingWriter (signed length + hashes of the artifact as downloaded)
+//                  → ZstdDecompressWriter (only for compressed artifacts)
+//                  → HashingWriter (signed length + sha256 of the image; the length is a cap)
+//                  → SlotWriter
+//
+// Each stage has a Finish() that checks what can only be checked at the end; the caller calls
+// them in pipeline order after the last Write. A stage forwards a byte only after it has
+// accepted it, and the first failure ends the transfer. None of them is thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/base/bytes.hpp"
+#include "core/base/result.hpp"
+#include "core/crypto/hash.hpp"
+#include "core/io/writer.hpp"
+#include "core/metadata/verify.hpp"
+
+namespace aloft::agent::install {
+
+// Feeds every byte to a PayloadVerifier before passing it on. More bytes than the signed
+// length stop the stream at once (kTooLarge); a hash mismatch shows at Finish()
+// (kVerificationFailed).
+class VerifyingWriter final : public core::io::Writer {
+ public:
+  VerifyingWriter(core::metadata::PayloadVerifier verifier, core::io::Writer& next)
+      : verifier_(std::move(verifier)), next_(next) {}
+  Status Write(ByteView data) override;
+  Status Finish() { return verifier_.Finish(); }
+  std::uint64_t received() const noexcept { return verifier_.received(); }
+
+ private:
+  core::metadata::PayloadVerifier verifier_;
+  core::io::Writer& next_;
+};
+
+// Decompresses one or more concatenated zstd frames as they stream past.
+// Memory: a kOutBufferSize output buffer plus zstd's decoder state, whose window is what the
+// frame header declares, capped at 2^kMaxWindowLog bytes (128 MiB): a frame asking for more is
+// rejected (kVerificationFailed) instead of allocated. Input is decoded in place, never copied.
+// Corrupt input and bytes after the last frame that do not form a frame fail with
+// kVerificationFailed; Finish() fails the same way when the stream stopped inside a frame or
+// held no frame at all.
+class ZstdDecompressWriter final : public core::io::Writer {
+ public:
+  static constexpr int kMaxWindowLog = 27;
+
+  // kInternal if zstd cannot allocate its context.
+  static Result<std::unique_ptr<ZstdDecompressWriter>> Create(core::io::Writer& next);
+  ~ZstdDecompressWriter() override;
+  ZstdDecompressWriter(const ZstdDecompressWriter&) = delete;
+  ZstdDecompressWriter& operator=(const ZstdDecompressWriter&) = delete;
+
+  Status Write(ByteView data) override;
+  Status Finish();
+  std::size_t out_buffer_size() const noexcept { return out_.size(); }
+
+ private:
+  struct Context;
+  ZstdDecompressWriter(core::io::Writer& next, std::unique_ptr<Context> ctx, std::size_t out_size);
+
+  core::io::Writer& next_;
+  std::unique_ptr<Context> ctx_;  // the ZSTD_DCtx
+  std::vector<std::uint8_t> out_;
+  bool started_ = false;       // some input arrived
+  std::size_t last_hint_ = 0;  // zstd's last return: 0 = at a frame boundary
+};
+
+// Hashes (SHA-256) and counts the image on its way to the slot. Bytes beyond
+// `expected_length` fail with kTooLarge before any of them is forwarded, which is what stops
+// a decompression bomb at the signed image size. Finish() checks the exact length and the
+// digest (kVerificationFailed).
+class HashingWriter final : public core::io::Writer {
+ public:
+  HashingWriter(core::io::Writer& next, std::uint64_t expected_length, Bytes expected_sha256)
+      : next_(next), expected_length_(expected_length), expected_(std::move(expected_sha256)) {}
+  Status Write(ByteView data) override;
+  Status Finish();
+  std::uint64_t written() const noexcept { return written_; }
+
+ private:
+  core::io::Writer& next_;
+  std::uint64_t expected_length_;
+  Bytes expected_;
+  std::uint64_t written_ = 0;
+  core::crypto::Hasher hasher_{core::crypto::HashAlgorithm::kSha256};
+};
+
+}  // namespace aloft::agent::install

@@ -1,0 +1,119 @@
+#include "agent/slots/grub/run_command.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/posix/files.hpp"
+#include "platform/posix/unique_fd.hpp"
+
+extern char** environ;
+
+namespace aloft::agent::slots::grub {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace posix = platform::posix;
+
+// Owns posix_spawn's file-actions object.
+class FileActions {
+ public:
+  FileActions() { ::posix_spawn_file_actions_init(&actions_); }
+  ~FileActions() { ::posix_spawn_file_actions_destroy(&actions_); }
+  FileActions(const FileActions&) = delete;
+  FileActions& operator=(const FileActions&) = delete;
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_{};
+};
+
+int WaitRetrying(pid_t pid, int* status, int flags) {
+  pid_t rc;
+  do {
+    rc = ::waitpid(pid, status, flags);
+  } while (rc < 0 && errno == EINTR);
+  return static_cast<int>(rc);
+}
+
+}  // namespace
+
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout, std::size_t max_output) {
+  if (argv.empty()) return Fail(Errc::kInvalidArgument, "empty command");
+  const std::filesystem::path program = argv[0];
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Fail(posix::ErrnoError(errno, "pipe", program));
+  posix::UniqueFd read_end(pipe_fds[0]);
+  posix::UniqueFd write_end(pipe_fds[1]);
+
+  FileActions actions;
+  ::posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  ::posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), STDOUT_FILENO);
+  ::posix_spawn_file_actions_adddup2(actions.get(), write_end.get(), STDERR_FILENO);
+
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+
+  pid_t pid = -1;
+  // glibc's posix_spawn reports exec failures (ENOENT, EACCES) as its own result.
+  const int rc = ::posix_spawn(&pid, program.c_str(), actions.get(), nullptr, args.data(), environ);
+  if (rc != 0) {
+    Error error = posix::ErrnoError(rc, "exec", program);
+    if (rc == ENOENT) return Fail(Errc::kNotFound, error.message());
+    return Fail(std::move(error));
+  }
+  write_end.Reset();
+
+  CommandResult result;
+  const auto deadline = Clock::now() + timeout;
+  bool timed_out = false;
+  char buffer[4096];
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{read_end.get(), POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) continue;  // timeout is re-checked at the top
+    const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // EOF (or an error): the child closed its output
+    const std::size_t room = max_output - std::min(max_output, result.output.size());
+    result.output.append(buffer, std::min(room, static_cast<std::size_t>(n)));
+  }
+
+  int status = 0;
+  if (!timed_out) {
+    // The output closed; give the child until the deadline to exit.
+    while (WaitRetrying(pid, &status, WNOHANG) == 0) {
+      if (Clock::now() >= deadline) {
+        timed_out = true;
+        break;
+      }
+      ::usleep(1000);
+    }
+  }
+  if (timed_out) {
+    ::kill(pid, SIGKILL);
+    (void)WaitRetrying(pid, &status, 0);
+    return Fail(Errc::kTimeout, program.string() + " did not finish within " +
+                                    std::to_string(timeout.count()) + " ms");
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+}  // namespace aloft::agent::slots::grub

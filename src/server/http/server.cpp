@@ -1,0 +1,774 @@
+// The only translation unit that includes Asio, Beast and Asio SSL (slow to compile): the
+// listener, the plain and TLS sessions (one template), and the bodies we stream.
+
+// g++ 12 reports -Wnull-dereference inside Asio's scheduler (scheduler.ipp) once it inlines it
+// here; the warning is emitted after inlining, so the system-header exemption does not apply.
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+
+#include "server/http/server.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <utility>  // before Asio: Boost 1.74's Asio uses std::exchange without including it
+#include <vector>
+
+#include "core/crypto/x509.hpp"
+
+namespace aloft::server::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+using Clock_ = std::chrono::steady_clock;
+
+// TLS 1.2 suites: forward secrecy (ECDHE) with AEAD ciphers only. TLS 1.3 suites are OpenSSL's
+// defaults, which are all AEAD.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::size_t kFileChunk = 64 * 1024;
+
+// A byte range of an open file, sent with pread() in 64 KiB chunks: a large artifact is never
+// in memory, and the range needs no seek on a shared descriptor.
+struct FileRangeBody {
+  struct value_type {
+    value_type() = default;
+    value_type(int fd, std::uint64_t offset, std::uint64_t length)
+        : fd_(fd), offset_(offset), length_(length) {}
+    value_type(value_type&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)), offset_(o.offset_), length_(o.length_) {}
+    value_type& operator=(value_type&& o) noexcept {
+      if (this != &o) {
+        Close();
+        fd_ = std::exchange(o.fd_, -1);
+        offset_ = o.offset_;
+        length_ = o.length_;
+      }
+      return *this;
+    }
+    ~value_type() { Close(); }
+    void Close() noexcept {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = -1;
+    }
+
+    int fd_ = -1;
+    std::uint64_t offset_ = 0;
+    std::uint64_t length_ = 0;
+  };
+
+  static std::uint64_t size(const value_type& body) { return body.length_; }
+
+  class writer {
+   public:
+    using const_buffers_type = net::const_buffer;
+
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>& /*header*/, const value_type& body)
+        : body_(body), position_(body.offset_), remaining_(body.length_) {}
+
+    void init(beast::error_code& ec) { ec = {}; }
+
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      if (remaining_ == 0) return boost::none;
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(kFileChunk, remaining_));
+      buffer_.resize(kFileChunk);
+      ssize_t n = 0;
+      do {
+        n = ::pread(body_.fd_, buffer_.data(), want, static_cast<off_t>(position_));
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) {
+        // A short file (it shrank after the response was built) is an error too: the headers
+        // already promised `length` bytes.
+        ec = beast::error_code(n < 0 ? errno : EIO, beast::system_category());
+        return boost::none;
+      }
+      const auto got = static_cast<std::uint64_t>(n);
+      position_ += got;
+      remaining_ -= got;
+      return {{net::const_buffer(buffer_.data(), static_cast<std::size_t>(n)), remaining_ > 0}};
+    }
+
+   private:
+    const value_type& body_;
+    std::uint64_t position_;
+    std::uint64_t remaining_;
+    std::vector<char> buffer_;
+  };
+};
+
+std::string RandomSuffix() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(rng()));  // NOLINT
+  return buf;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Shared server state. Sessions hold a reference; it outlives them (see member order in Impl).
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Called from Stop() on any thread: posts to the session's strand.
+  virtual void BeginShutdown() = 0;
+};
+
+struct HttpServer::Impl {
+  ServerConfig config;
+  const Router& router;
+  std::optional<RateLimiter> ip_limiter;
+  std::atomic<bool> stopping{false};
+  bool stopped = false;
+
+  mutable std::mutex sessions_mutex;
+  std::condition_variable sessions_cv;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+
+  // Declared after everything sessions use, so the io_context (and the sessions its pending
+  // handlers own) is destroyed first.
+  std::optional<ssl::context> tls;
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  tcp::acceptor acceptor{net::make_strand(ioc)};
+  std::uint16_t port = 0;
+  std::vector<std::thread> threads;
+
+  Impl(ServerConfig c, const Router& r, const Clock& clock, int concurrency)
+      : config(std::move(c)), router(r), ioc(concurrency) {
+    if (config.per_ip_limit) ip_limiter.emplace(clock, *config.per_ip_limit);
+    if (!config.log) {
+      config.log = [](std::string_view line) {
+        std::fprintf(stderr, "aloftd http: %.*s\n", static_cast<int>(line.size()), line.data());
+      };
+    }
+    if (config.upload_dir.empty()) config.upload_dir = std::filesystem::temp_directory_path();
+  }
+
+  void Register(SessionBase* s, std::weak_ptr<SessionBase> weak) {
+    std::lock_guard lock(sessions_mutex);
+    sessions.emplace(s, std::move(weak));
+  }
+  void Unregister(SessionBase* s) {
+    {
+      std::lock_guard lock(sessions_mutex);
+      sessions.erase(s);
+    }
+    sessions_cv.notify_all();
+  }
+  std::size_t SessionCount() const {
+    std::lock_guard lock(sessions_mutex);
+    return sessions.size();
+  }
+
+  void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+};
+
+namespace {
+
+using Impl = HttpServer::Impl;
+
+enum class Phase : std::uint8_t { kHandshake, kIdle, kReadingHead, kBusy };
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(Impl& server, tcp::socket&& socket)
+      : server_(server),
+        executor_(socket.get_executor()),
+        stream_(MakeStream(server, std::move(socket))) {
+    beast::error_code ec;
+    auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) peer_ = endpoint.address().to_string();
+  }
+  ~Session() override {
+    RemoveUpload();
+    server_.Unregister(this);
+  }
+
+  void Run() {
+    server_.Register(this, this->shared_from_this());
+    net::dispatch(executor_, [self = this->shared_from_this()] { self->Begin(); });
+  }
+
+  void BeginShutdown() override {
+    net::post(executor_, [self = this->shared_from_this()] {
+      // Idle, half-received and handshaking connections close now; busy ones close after
+      // their response (keep-alive is off once `stopping` is set).
+      if (self->phase_ != Phase::kBusy) self->Close();
+    });
+  }
+
+ private:
+  static Stream MakeStream(Impl& server, tcp::socket&& socket) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *server.tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  void Begin() {
+    if (server_.stopping) return Close();
+    if constexpr (kTls) {
+      phase_ = Phase::kHandshake;
+      Tcp().expires_after(server_.config.header_timeout);
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
+    } else {
+      ReadHead();
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return Close();
+    if constexpr (kTls) {
+      SSL* ssl_handle = stream_.native_handle();
+      X509* cert = SSL_get0_peer_certificate(ssl_handle);
+      if (cert != nullptr && SSL_get_verify_result(ssl_handle) == X509_V_OK) {
+        unsigned char* der = nullptr;
+        int len = i2d_X509(cert, &der);
+        if (len > 0 && der != nullptr) {
+          auto summary =
+              core::crypto::SummarizeCertificateDer(ByteView(der, static_cast<std::size_t>(len)));
+          if (summary) {
+            client_cert_ =
+                ClientCertificate{summary->subject_common_name, summary->sha256_fingerprint};
+          }
+        }
+        OPENSSL_free(der);
+      }
+    }
+    ReadHead();
+  }
+
+  // Between requests: wait up to idle_timeout for the first byte of the next one (unless
+  // pipelined bytes are already buffered), then give the head header_timeout.
+  void WaitForNextRequest() {
+    if (server_.stopping) return Close();
+    if (buffer_.size() > 0) return ReadHead();
+    phase_ = Phase::kIdle;
+    Tcp().expires_after(server_.config.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHead();
+                            });
+  }
+
+  void ReadHead() {
+    if (server_.stopping) return Close();
+    phase_ = Phase::kReadingHead;
+    head_parser_.emplace();
+    head_parser_->header_limit(static_cast<std::uint32_t>(server_.config.max_header_bytes));
+    head_parser_->eager(false);
+    Tcp().expires_after(server_.config.header_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *head_parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnHead(ec); });
+  }
+
+  void OnHead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::eof) {
+      return Close();
+    }
+    phase_ = Phase::kBusy;
+    started_ = Clock_::now();
+    request_ = Request{};
+    method_name_.clear();
+    route_ = nullptr;
+    if (ec == bhttp::error::header_limit) {
+      return SendError(431, errors::kHeadersTooLarge, "request header fields too large", false);
+    }
+    if (ec) {
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
+        return SendError(400, errors::kBadRequest, "malformed request", false);
+      }
+      return Close();  // a transport error: nobody to answer
+    }
+    auto& head = head_parser_->get();
+    method_name_ = std::string(head.method_string());
+    request_.method = ParseMethod(method_name_);
+    request_.method_name = method_name_;
+    request_.target = std::string(head.target());
+    request_.peer_address = peer_;
+    request_.tls = kTls;
+    request_.client_certificate = client_cert_;
+    for (const auto& field : head) {
+      request_.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    // Early answers can keep the connection only when no unread body follows the head.
+    const bool no_body = head_parser_->is_done();
+    const bool keep = no_body && head.keep_alive();
+    keep_alive_request_ = head.keep_alive();
+
+    if (head.version() != 11 && head.version() != 10) {
+      return SendError(400, errors::kBadRequest, "unsupported HTTP version", false);
+    }
+    auto target = ParseTarget(request_.target);
+    if (!target) return SendError(400, errors::kBadRequest, target.error().message(), keep);
+    request_.path = std::move(target->path);
+    request_.segments = std::move(target->segments);
+    request_.query = std::move(target->query);
+
+    if (server_.ip_limiter) {
+      RateDecision decision = server_.ip_limiter->Take(peer_);
+      if (!decision.allowed) {
+        Response r = Response::Error(429, errors::kRateLimited, "too many requests");
+        r.headers.Set("Retry-After", std::to_string(decision.retry_after.count()));
+        return Send(std::move(r), keep);
+      }
+    }
+
+    RouteMatch match = server_.router.Find(request_.method, request_.segments);
+    if (match.route == nullptr) {
+      if (match.allowed.empty()) return SendError(404, errors::kNotFound, "no such resource", keep);
+      Response r = Response::Error(405, errors::kMethodNotAllowed, "method not allowed");
+      r.headers.Set("Allow", AllowHeader(match.allowed));
+      return Send(std::move(r), keep);
+    }
+    route_ = match.route;
+    params_ = std::move(match.params);
+
+    const RouteOptions& options = route_->options;
+    if (auto length = head_parser_->content_length(); length && *length > options.max_body_bytes) {
+      return SendError(413, errors::kTooLarge, "request body too large", false);
+    }
+    if (no_body) return Handle();
+
+    const auto deadline =
+        started_ + options.request_timeout.value_or(server_.config.request_timeout);
+    Tcp().expires_at(deadline);
+    if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = this->shared_from_this()](beast::error_code wec, std::size_t) {
+                         if (wec) return self->Close();
+                         self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    const RouteOptions& options = route_->options;
+    if (options.stream_body_to_file) {
+      upload_path_ = server_.config.upload_dir / ("aloft-upload-" + RandomSuffix());
+      file_parser_.emplace(std::move(*head_parser_));
+      file_parser_->body_limit(options.max_body_bytes);
+      beast::error_code ec;
+      file_parser_->get().body().open(upload_path_.c_str(), beast::file_mode::write_new, ec);
+      if (ec) {
+        server_.config.log("cannot create an upload file: " + ec.message());
+        upload_path_.clear();
+        return SendError(500, errors::kInternal, "internal error", false);
+      }
+      bhttp::async_read(stream_, buffer_, *file_parser_,
+                        [self = this->shared_from_this()](beast::error_code rec, std::size_t) {
+                          self->OnBody(rec);
+                        });
+    } else {
+      body_parser_.emplace(std::move(*head_parser_));
+      body_parser_->body_limit(options.max_body_bytes);
+      bhttp::async_read(stream_, buffer_, *body_parser_,
+                        [self = this->shared_from_this()](beast::error_code rec, std::size_t) {
+                          self->OnBody(rec);
+                        });
+    }
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      RemoveUpload();
+      return SendError(413, errors::kTooLarge, "request body too large", false);
+    }
+    if (ec == beast::error::timeout) {
+      RemoveUpload();
+      return SendError(408, errors::kTimeout, "request took too long", false);
+    }
+    if (ec) {
+      RemoveUpload();
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category()) {
+        return SendError(400, errors::kBadRequest, "malformed request body", false);
+      }
+      return Close();
+    }
+    if (file_parser_) {
+      beast::error_code close_ec;
+      file_parser_->get().body().file().close(close_ec);
+      request_.body_file = upload_path_;
+      std::error_code size_ec;
+      request_.body_size = std::filesystem::file_size(upload_path_, size_ec);
+      keep_alive_request_ = file_parser_->get().keep_alive();
+      file_parser_.reset();
+    } else {
+      request_.body = std::move(body_parser_->get().body());
+      request_.body_size = request_.body.size();
+      keep_alive_request_ = body_parser_->get().keep_alive();
+      body_parser_.reset();
+    }
+    Handle();
+  }
+
+  void Handle() {
+    Response response = InvokeHandler(*route_, request_, params_, server_.config.log);
+    RemoveUpload();
+    Send(std::move(response), keep_alive_request_);
+  }
+
+  void SendError(int status, std::string_view code, std::string_view message, bool keep_alive) {
+    Send(Response::Error(status, code, message), keep_alive);
+  }
+
+  void Send(Response response, bool keep_alive) {
+    phase_ = Phase::kBusy;
+    ApplySecurityHeaders(response, kTls);
+    keep_alive = keep_alive && !server_.stopping;
+    status_ = response.status;
+    const bool head_only = request_.method == Method::kHead;
+    body_bytes_ = head_only ? 0 : response.BodySize();
+    if (response.file && !head_only) {
+      int fd = ::open(response.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        server_.config.log("cannot open a response file: " + std::string(std::strerror(errno)));
+        Response error = Response::Error(500, errors::kInternal, "internal error");
+        return Send(std::move(error), keep_alive);
+      }
+      bhttp::response<FileRangeBody> message;
+      Fill(message, response, keep_alive);
+      message.body() = FileRangeBody::value_type(fd, response.file->offset, response.file->length);
+      message.prepare_payload();
+      return Write(std::make_shared<Outgoing<FileRangeBody>>(std::move(message)));
+    }
+    if (head_only) {
+      bhttp::response<bhttp::empty_body> message;
+      Fill(message, response, keep_alive);
+      message.content_length(response.BodySize());
+      return Write(std::make_shared<Outgoing<bhttp::empty_body>>(std::move(message)));
+    }
+    bhttp::response<bhttp::string_body> message;
+    Fill(message, response, keep_alive);
+    message.body() = std::move(response.body);
+    message.prepare_payload();
+    Write(std::make_shared<Outgoing<bhttp::string_body>>(std::move(message)));
+  }
+
+  // The serializer builds its body writer on construction, so the message must be complete
+  // before it: build the message first, then move it in here.
+  template <class Body>
+  struct Outgoing {
+    explicit Outgoing(bhttp::response<Body>&& m) : message(std::move(m)), serializer(message) {}
+    bhttp::response<Body> message;
+    bhttp::response_serializer<Body> serializer;
+  };
+
+  template <class Body>
+  static void Fill(bhttp::response<Body>& message, const Response& response, bool keep_alive) {
+    message.version(11);
+    message.result(static_cast<unsigned>(response.status));
+    for (const auto& [name, value] : response.headers.fields()) message.insert(name, value);
+    message.keep_alive(keep_alive);
+  }
+
+  // Writes in pieces so that write_stall_timeout bounds each piece, not the whole response:
+  // a large download on a slow link is fine, a reader that stops reading is not.
+  template <class Body>
+  void Write(std::shared_ptr<Outgoing<Body>> out) {
+    Tcp().expires_after(server_.config.write_stall_timeout);
+    bhttp::async_write_some(
+        stream_, out->serializer,
+        [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) mutable {
+          if (ec) {
+            self->Observe();
+            return self->Close();
+          }
+          if (!out->serializer.is_done()) return self->Write(std::move(out));
+          self->Observe();
+          if (!out->message.keep_alive()) return self->LingerClose();
+          self->WaitForNextRequest();
+        });
+  }
+
+  void Observe() {
+    if (!server_.config.observer) return;
+    RequestLog log;
+    log.method = method_name_;
+    log.route = route_ != nullptr ? route_->options.name : std::string();
+    log.status = status_;
+    log.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock_::now() - started_);
+    log.body_bytes_sent = body_bytes_;
+    log.peer_address = peer_;
+    server_.config.observer(log);
+  }
+
+  void RemoveUpload() {
+    if (file_parser_) {
+      beast::error_code ec;
+      file_parser_->get().body().file().close(ec);
+      file_parser_.reset();
+    }
+    if (!upload_path_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(upload_path_, ec);
+      upload_path_.clear();
+    }
+  }
+
+  // After a response that ends the connection: stop sending, then read and discard what the
+  // client is still sending (an oversized body) for a moment before closing. Closing with
+  // unread bytes would make the kernel send a reset, and the client might lose the response.
+  void LingerClose() {
+    if (closed_) return;
+    beast::error_code ec;
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    phase_ = Phase::kIdle;  // Stop() may close it at once
+    linger_deadline_ = Clock_::now() + kLinger;
+    Discard();
+  }
+
+  void Discard() {
+    if (closed_) return;
+    Tcp().expires_at(linger_deadline_);
+    Tcp().async_read_some(net::buffer(discard_),
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec) return self->Close();
+                            self->Discard();
+                          });
+  }
+
+  // Closes the TCP connection (for TLS without close_notify: every response is delimited by
+  // Content-Length, so a truncation is visible to the client anyway).
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().close();
+  }
+
+  Impl& server_;
+  net::any_io_executor executor_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::string peer_;
+  std::optional<ClientCertificate> client_cert_;
+  Phase phase_ = Phase::kHandshake;
+  bool closed_ = false;
+  static constexpr std::chrono::milliseconds kLinger{1000};
+  Clock_::time_point linger_deadline_{};
+  std::array<char, 4096> discard_{};
+
+  std::optional<bhttp::request_parser<bhttp::empty_body>> head_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
+  std::filesystem::path upload_path_;
+
+  Request request_;
+  std::string method_name_;
+  const Route* route_ = nullptr;
+  RouteParams params_;
+  bool keep_alive_request_ = false;
+  Clock_::time_point started_{};
+  int status_ = 0;
+  std::uint64_t body_bytes_ = 0;
+};
+
+using PlainSession = Session<beast::tcp_stream>;
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+
+Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
+  ssl::context ctx(ssl::context::tls_server);
+  ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                  ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                  ssl::context::no_compression | ssl::context::single_dh_use);
+  SSL_CTX* native = ctx.native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) {
+    return Fail(Errc::kInternal, "cannot require TLS 1.2");
+  }
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return Fail(Errc::kInternal, "cannot set the TLS 1.2 cipher list");
+  }
+  beast::error_code ec;
+  ctx.use_certificate_chain_file(tls.certificate_chain_file.string(), ec);
+  if (ec) return Fail(Errc::kInvalidArgument, "TLS certificate chain: " + ec.message());
+  ctx.use_private_key_file(tls.private_key_file.string(), ssl::context::pem, ec);
+  if (ec) return Fail(Errc::kInvalidArgument, "TLS private key: " + ec.message());
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return Fail(Errc::kInvalidArgument, "the TLS private key does not match the certificate");
+  }
+  if (tls.client_auth != ClientAuth::kNone) {
+    if (tls.client_ca_file.empty()) {
+      return Fail(Errc::kInvalidArgument, "client certificates need a client CA file");
+    }
+    ctx.load_verify_file(tls.client_ca_file.string(), ec);
+    if (ec) return Fail(Errc::kInvalidArgument, "client CA file: " + ec.message());
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names == nullptr) return Fail(Errc::kInvalidArgument, "client CA file has no certificate");
+    SSL_CTX_set_client_CA_list(native, names);
+    ssl::verify_mode mode = ssl::verify_peer;
+    if (tls.client_auth == ClientAuth::kRequired) mode |= ssl::verify_fail_if_no_peer_cert;
+    ctx.set_verify_mode(mode, ec);
+    if (ec) return Fail(Errc::kInternal, "cannot set the verify mode: " + ec.message());
+    // Resumed sessions keep the verified certificate; OpenSSL needs a context ID for that.
+    static constexpr unsigned char kSessionContext[] = "aloftd";
+    SSL_CTX_set_session_id_context(native, kSessionContext, sizeof(kSessionContext) - 1);
+  }
+  return ctx;
+}
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec) {
+    config.log("accept: " + ec.message());
+  } else if (stopping || SessionCount() >= config.max_connections) {
+    beast::error_code ignored;
+    socket.close(ignored);  // over capacity: refuse at once rather than queue
+  } else if (tls) {
+    std::make_shared<TlsSession>(*this, std::move(socket))->Run();
+  } else {
+    std::make_shared<PlainSession>(*this, std::move(socket))->Run();
+  }
+  Accept();
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(std::chrono::milliseconds(0)); }
+
+std::uint16_t HttpServer::port() const noexcept { return impl_->port; }
+
+std::size_t HttpServer::ConnectionCountForTest() const { return impl_->SessionCount(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config, const Router& router,
+                                                      const Clock& clock) {
+  if (!config.tls && !config.allow_plain_http) {
+    return Fail(Errc::kInvalidArgument, "plain HTTP is not allowed: configure TLS");
+  }
+  if (config.threads == 0) config.threads = 1;
+  const int concurrency = static_cast<int>(config.threads);
+  auto impl = std::make_unique<Impl>(std::move(config), router, clock, concurrency);
+  if (impl->config.tls) {
+    auto ctx = MakeTlsContext(*impl->config.tls);
+    if (!ctx) return Fail(std::move(ctx).error());
+    impl->tls.emplace(std::move(*ctx));
+  }
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl->config.address, ec);
+  if (ec) return Fail(Errc::kInvalidArgument, "bad listen address '" + impl->config.address + "'");
+  tcp::endpoint endpoint(address, impl->config.port);
+  auto& acceptor = impl->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Fail(Errc::kUnavailable, "cannot listen on " + impl->config.address + ":" +
+                                        std::to_string(impl->config.port) + ": " + ec.message());
+  }
+  impl->port = acceptor.local_endpoint().port();
+  impl->work.emplace(impl->ioc.get_executor());
+  impl->Accept();
+  Impl* raw = impl.get();
+  for (unsigned i = 0; i < raw->config.threads; ++i) {
+    raw->threads.emplace_back([raw] {
+      for (;;) {
+        try {
+          raw->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          raw->config.log(std::string("I/O thread: ") + e.what());
+        }
+      }
+    });
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::Stop(std::chrono::milliseconds drain) {
+  Impl& s = *impl_;
+  if (s.stopped) return;
+  s.stopped = true;
+  s.stopping = true;
+  // Close the listening socket on its strand and wait for that, so that once Stop has begun
+  // draining, new connections are refused by the kernel.
+  {
+    std::promise<void> closed;
+    net::post(s.acceptor.get_executor(), [&s, &closed] {
+      beast::error_code ec;
+      s.acceptor.close(ec);
+      closed.set_value();
+    });
+    closed.get_future().wait();
+  }
+  std::vector<std::shared_ptr<SessionBase>> live;
+  {
+    std::lock_guard lock(s.sessions_mutex);
+    for (auto& [raw, weak] : s.sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live) session->BeginShutdown();
+  live.clear();  // sessions must be free to go away while we wait
+  {
+    std::unique_lock lock(s.sessions_mutex);
+    s.sessions_cv.wait_for(lock, drain, [&s] { return s.sessions.empty(); });
+  }
+  s.work.reset();
+  s.ioc.stop();
+  for (auto& thread : s.threads) thread.join();
+  s.threads.clear();
+}
+
+}  // namespace aloft::server::http

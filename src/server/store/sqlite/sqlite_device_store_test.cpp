@@ -1,0 +1,128 @@
+#include "server/store/sqlite/sqlite_device_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "server/store/sqlite/migrations.hpp"
+#include "testing/temp_dir_fixture.hpp"
+
+namespace aloft::server::store::sqlite {
+namespace {
+
+namespace wire = core::wire;
+Timestamp T(const char* s) { return *aloft::ParseTimestamp(s); }
+
+class SqliteDeviceStoreTest : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto pool = platform::sqlite::ConnectionPool::Open(dir_ / "aloft.db", {}, 2);
+    ASSERT_TRUE(pool) << pool.error().ToString();
+    pool_ = std::move(*pool);
+    auto lease = pool_->Acquire(std::chrono::seconds(1));
+    ASSERT_TRUE(lease);
+    ASSERT_TRUE(platform::sqlite::Migrator(ServerMigrations()).Migrate(**lease));
+    store_.emplace(*pool_);
+  }
+  DeviceRow Device(std::string id, std::string key_id) {
+    DeviceRow d;
+    d.id = std::move(id);
+    d.hardware_id = "rpi4";
+    d.public_key = core::codec::Json::Object{{"keytype", "ed25519"}};
+    d.key_id = std::move(key_id);
+    d.status = wire::EnrollmentStatus::kPending;
+    d.created_at = d.updated_at = T("2030-01-01T00:00:00Z");
+    return d;
+  }
+  std::unique_ptr<platform::sqlite::ConnectionPool> pool_;
+  std::optional<SqliteDeviceStore> store_;
+};
+
+TEST_F(SqliteDeviceStoreTest, DeviceLifecycle) {
+  ASSERT_TRUE(store_->InsertDevice(Device("dev-1", "k1")));
+  EXPECT_EQ(store_->InsertDevice(Device("dev-1", "k2")).error().code(), Errc::kAlreadyExists);
+  EXPECT_EQ(store_->InsertDevice(Device("dev-2", "k1")).error().code(), Errc::kAlreadyExists)
+      << "one key, one device";
+  ASSERT_TRUE(store_->SetDeviceStatus("dev-1", wire::EnrollmentStatus::kAccepted,
+                                      T("2030-01-01T00:01:00Z")));
+  wire::Inventory inv{"rpi4", std::string(64, 'a'), "2.0", "0.1", 4, {{"site", "lab"}}};
+  ASSERT_TRUE(store_->RecordInventory("dev-1", inv, T("2030-01-01T00:02:00Z")));
+  auto d = store_->GetDevice("dev-1");
+  ASSERT_TRUE(d) << d.error().ToString();
+  EXPECT_EQ(d->status, wire::EnrollmentStatus::kAccepted);
+  EXPECT_EQ(d->inventory.image_version, "2.0");
+  EXPECT_EQ(d->inventory.security_counter, 4);
+  EXPECT_EQ(d->inventory.attributes.at("site"), "lab");
+  EXPECT_EQ(*d->last_seen_at, T("2030-01-01T00:02:00Z"));
+  EXPECT_EQ(store_->GetDevice("nope").error().code(), Errc::kNotFound);
+  EXPECT_EQ(store_->SetDeviceStatus("nope", wire::EnrollmentStatus::kAccepted,
+                                    T("2030-01-01T00:00:00Z")).error().code(),
+            Errc::kNotFound);
+}
+
+TEST_F(SqliteDeviceStoreTest, ListingFiltersAndPagesByKey) {
+  for (int i = 0; i < 25; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "dev-%02d", i);
+    ASSERT_TRUE(store_->InsertDevice(Device(id, std::string("k") + id)));
+    if (i % 5 == 0) {
+      ASSERT_TRUE(store_->SetDeviceStatus(id, wire::EnrollmentStatus::kAccepted,
+                                          T("2030-01-01T00:00:00Z")));
+    }
+  }
+  DeviceFilter page;
+  page.limit = 10;
+  auto first = store_->ListDevices(page);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->size(), 10u);
+  page.after_id = first->back().id;
+  auto second = store_->ListDevices(page);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->front().id, "dev-10");
+  DeviceFilter accepted;
+  accepted.status = wire::EnrollmentStatus::kAccepted;
+  EXPECT_EQ(store_->ListDevices(accepted)->size(), 5u);
+  DeviceFilter hostile;
+  hostile.hardware_id = "rpi4' OR '1'='1";
+  EXPECT_TRUE(store_->ListDevices(hostile)->empty()) << "filters are bound, never spliced";
+}
+
+TEST_F(SqliteDeviceStoreTest, TokensAreUsedAtomicallyAndExpire) {
+  ASSERT_TRUE(store_->InsertToken({"t1", "hash1", T("2030-01-02T00:00:00Z"), 2}));
+  Timestamp now = T("2030-01-01T00:00:00Z");
+  EXPECT_TRUE(store_->ConsumeToken("hash1", now));
+  EXPECT_TRUE(store_->ConsumeToken("hash1", now));
+  EXPECT_EQ(store_->ConsumeToken("hash1", now).error().code(), Errc::kExpired) << "used up";
+  ASSERT_TRUE(store_->InsertToken({"t2", "hash2", T("2030-01-02T00:00:00Z"), 5}));
+  EXPECT_EQ(store_->ConsumeToken("hash2", T("2030-01-02T00:00:00Z")).error().code(),
+            Errc::kExpired);
+  EXPECT_EQ(store_->ConsumeToken("nope", now).error().code(), Errc::kNotFound);
+}
+
+TEST_F(SqliteDeviceStoreTest, PreauthorizedKeys) {
+  ASSERT_TRUE(store_->Preauthorize({"k1", "dev-1", "rpi4", T("2030-01-01T00:00:00Z")}));
+  EXPECT_EQ(store_->FindPreauthorized("k1")->device_id, "dev-1");
+  EXPECT_EQ(store_->FindPreauthorized("k2").error().code(), Errc::kNotFound);
+}
+
+TEST_F(SqliteDeviceStoreTest, ReportsAreIdempotentPerDevice) {
+  ASSERT_TRUE(store_->InsertDevice(Device("dev-1", "k1")));
+  ASSERT_TRUE(store_->InsertDevice(Device("dev-2", "k2")));
+  wire::Report r{"r-1", "dep-1", wire::UpdateState::kInstalling, 5, 10, "", "",
+                 T("2030-01-01T00:00:00Z")};
+  EXPECT_TRUE(*store_->AddReport("dev-1", r, T("2030-01-01T00:00:01Z")));
+  EXPECT_FALSE(*store_->AddReport("dev-1", r, T("2030-01-01T00:00:02Z"))) << "a resend";
+  EXPECT_TRUE(*store_->AddReport("dev-2", r, T("2030-01-01T00:00:02Z")))
+      << "another device's ids are its own";
+  r.id = "r-2";
+  r.state = wire::UpdateState::kSucceeded;
+  EXPECT_TRUE(*store_->AddReport("dev-1", r, T("2030-01-01T00:00:03Z")));
+  auto recent = store_->RecentReports("dev-1", 10);
+  ASSERT_TRUE(recent);
+  ASSERT_EQ(recent->size(), 2u);
+  EXPECT_EQ(recent->front().state, wire::UpdateState::kSucceeded);
+  EXPECT_FALSE(store_->AddReport("ghost", r, T("2030-01-01T00:00:03Z")))
+      << "reports need an enrolled device";
+}
+
+}  // namespace
+}  // namespace aloft::server::store::sqlite
