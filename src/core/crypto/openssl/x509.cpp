@@ -52,8 +52,7 @@ Result<ossl::EvpPkeyPtr> LoadPublic(const PublicKey& key) {
     return pkey;
   }
   ossl::BioPtr bio = ossl::ReadOnlyBio(key.public_value());
-  ossl::EvpPkeyPtr pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr)
-                            : nullptr);
+  ossl::EvpPkeyPtr pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!pkey) return ossl::FailWithErrors(Errc::kInvalidArgument, "bad public key PEM");
   return pkey;
 }
@@ -164,7 +163,8 @@ Result<std::string> IssueCertificatePem(const PrivateKey& ca_key, std::string_vi
   auto ca_pkey = LoadPrivate(ca_key);
   if (!ca_pkey) return Fail(std::move(ca_pkey).error().WithContext("CA key"));
   if (X509_check_private_key(ca_cert->get(), ca_pkey->get()) != 1) {
-    return ossl::FailWithErrors(Errc::kInvalidArgument, "the CA key does not match the CA certificate");
+    return ossl::FailWithErrors(Errc::kInvalidArgument,
+                                "the CA key does not match the CA certificate");
   }
   auto subject_pkey = LoadPublic(subject_key);
   if (!subject_pkey) return Fail(std::move(subject_pkey).error().WithContext("subject key"));
