@@ -1,0 +1,157 @@
+#include "server/app/app.hpp"
+
+#include <iostream>
+
+#include "core/base/hex.hpp"
+#include "core/codec/json.hpp"
+#include "platform/posix/files.hpp"
+#include "platform/posix/key_files.hpp"
+#include "platform/posix/system_clock.hpp"
+#include "platform/sqlite/connection_pool.hpp"
+#include "platform/sqlite/migrator.hpp"
+#include "server/api/device_routes.hpp"
+#include "server/api/health_routes.hpp"
+#include "server/auth/device_authenticator.hpp"
+#include "server/auth/token_service.hpp"
+#include "server/devices/enrollment_service.hpp"
+#include "server/http/server.hpp"
+#include "server/store/sqlite/migrations.hpp"
+#include "server/store/sqlite/sqlite_device_store.hpp"
+
+namespace aloft::server::app {
+
+namespace {
+constexpr std::size_t kPoolSize = 4;
+
+std::filesystem::path TokenKeyPath(const config::ServerConfig& c) {
+  return c.secrets_dir() / "token.key";
+}
+
+// The structured access log: one JSON line per request on stderr.
+void LogRequest(const http::RequestLog& r) {
+  core::codec::Json line = core::codec::Json::Object{
+      {"level", "info"},
+      {"event", "request"},
+      {"method", r.method},
+      {"route", r.route},
+      {"status", r.status},
+      {"duration_us", static_cast<std::int64_t>(r.duration.count())},
+      {"bytes", static_cast<std::int64_t>(r.body_bytes_sent)},
+      {"peer", r.peer_address}};
+  std::cerr << core::codec::DumpJson(line) + "\n";
+}
+}  // namespace
+
+// Everything aloftd runs on, in construction order (destruction runs backwards: the HTTP
+// server stops before the services it calls go away).
+struct Aloftd::Parts {
+  config::ServerConfig config;
+  platform::posix::SystemClock clock;
+  std::unique_ptr<platform::sqlite::ConnectionPool> pool;
+  std::unique_ptr<store::sqlite::SqliteDeviceStore> store;
+  std::unique_ptr<devices::EnrollmentService> enrollment;
+  std::unique_ptr<devices::StoreDeviceDirectory> directory;
+  std::unique_ptr<auth::DeviceAuthenticator> authenticator;
+  std::unique_ptr<auth::TokenService> tokens;
+  std::unique_ptr<http::RateLimiter> device_limit;
+  std::unique_ptr<api::DeviceApiDeps> device_deps;
+  std::unique_ptr<api::HealthDeps> health_deps;
+  http::Router router;
+  std::unique_ptr<http::HttpServer> server;
+};
+
+// Opens the database and brings its schema up to date.
+static Result<std::unique_ptr<platform::sqlite::ConnectionPool>> OpenDatabase(
+    const config::ServerConfig& config) {
+  auto pool = platform::sqlite::ConnectionPool::Open(config.database_path(), {}, kPoolSize);
+  if (!pool) return Fail(std::move(pool).error().WithContext("database"));
+  auto lease = (*pool)->Acquire(std::chrono::seconds(10));
+  if (!lease) return Fail(lease.error());
+  auto report = platform::sqlite::Migrator(store::sqlite::ServerMigrations()).Migrate(**lease);
+  if (!report) return Fail(std::move(report).error().WithContext("database migration"));
+  return std::move(*pool);
+}
+
+Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config) {
+  if (Status s = config::CheckSafety(config); !s) return Fail(s.error());
+  auto parts = std::make_unique<Parts>();
+  Parts& p = *parts;
+  p.config = config;
+  auto pool = OpenDatabase(config);
+  if (!pool) return Fail(pool.error());
+  p.pool = std::move(*pool);
+  p.store = std::make_unique<store::sqlite::SqliteDeviceStore>(*p.pool);
+  p.enrollment = std::make_unique<devices::EnrollmentService>(*p.store, *p.store, p.clock);
+  p.directory = std::make_unique<devices::StoreDeviceDirectory>(*p.store);
+  p.authenticator = std::make_unique<auth::DeviceAuthenticator>(
+      *p.directory, p.clock,
+      auth::DeviceAuthenticator::Options{config.public_url, std::chrono::seconds(300), 1'000'000});
+
+  auto key = platform::posix::ReadPrivateKeyFile(TokenKeyPath(config));
+  if (!key) return Fail(std::move(key).error().WithContext("token key (run aloftd init)"));
+  std::string hex = *key;
+  while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
+  auto raw = HexDecode(hex);
+  if (!raw) return Fail(Errc::kCorrupt, "token key file is not hex; rerun aloftd init");
+  auto tokens = auth::TokenService::Create(std::move(*raw), p.clock, config.device_token_lifetime);
+  if (!tokens) return Fail(tokens.error());
+  p.tokens = std::make_unique<auth::TokenService>(std::move(*tokens));
+  p.device_limit = std::make_unique<http::RateLimiter>(
+      p.clock, http::RateLimit{config.per_device_burst, config.per_device_requests_per_second,
+                               1'000'000});
+  p.device_deps = std::make_unique<api::DeviceApiDeps>(api::DeviceApiDeps{
+      *p.enrollment, *p.authenticator, *p.tokens, *p.store, *p.store, *p.device_limit, p.clock});
+  if (Status s = api::RegisterDeviceRoutes(p.router, *p.device_deps); !s) return Fail(s.error());
+  p.health_deps = std::make_unique<api::HealthDeps>(api::HealthDeps{*p.pool});
+  if (Status s = api::RegisterHealthRoutes(p.router, *p.health_deps); !s) return Fail(s.error());
+
+  http::ServerConfig http;
+  http.address = config.listen_address;
+  http.port = config.listen_port;
+  http.threads = config.threads;
+  if (!config.tls_cert_file.empty()) {
+    http::TlsConfig tls;
+    tls.certificate_chain_file = config.tls_cert_file;
+    tls.private_key_file = config.tls_key_file;
+    tls.client_ca_file = config.tls_client_ca_file;
+    tls.client_auth = config.client_certs == config::ClientCertMode::kRequired
+                          ? http::ClientAuth::kRequired
+                      : config.client_certs == config::ClientCertMode::kOptional
+                          ? http::ClientAuth::kOptional
+                          : http::ClientAuth::kNone;
+    http.tls = tls;
+  } else {
+    http.allow_plain_http = true;  // CheckSafety allowed it: loopback or behind a TLS proxy
+  }
+  http.upload_dir = config.data_dir / "uploads";
+  if (Status s = platform::posix::EnsurePrivateDirectory(http.upload_dir); !s) return Fail(s.error());
+  http.per_ip_limit = http::RateLimit{config.per_ip_burst, config.per_ip_requests_per_second,
+                                      100'000};
+  http.observer = &LogRequest;
+  auto server = http::HttpServer::Start(http, p.router, p.clock);
+  if (!server) return Fail(server.error());
+  p.server = std::move(*server);
+  return std::unique_ptr<Aloftd>(new Aloftd(std::move(parts)));
+}
+
+Aloftd::Aloftd(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Aloftd::~Aloftd() { Stop(); }
+
+std::uint16_t Aloftd::port() const noexcept { return parts_->server->port(); }
+
+std::vector<std::string> Aloftd::Routes() const {
+  std::vector<std::string> out;
+  for (const auto& r : parts_->router.Routes()) {
+    out.push_back(std::string(http::MethodName(r.method)) + " " + r.pattern);
+  }
+  return out;
+}
+
+void Aloftd::Stop() {
+  if (parts_ && parts_->server) {
+    parts_->server->Stop(std::chrono::duration_cast<std::chrono::milliseconds>(
+        parts_->config.shutdown_drain));
+  }
+}
+
+}  // namespace aloft::server::app

@@ -1,0 +1,187 @@
+// aloftd's one-shot commands: init and server-host administration.
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "core/base/hex.hpp"
+#include "core/codec/json.hpp"
+#include "core/crypto/hash.hpp"
+#include "core/crypto/keys.hpp"
+#include "core/crypto/x509.hpp"
+#include "platform/posix/files.hpp"
+#include "platform/posix/key_files.hpp"
+#include "platform/posix/system_clock.hpp"
+#include "platform/sqlite/connection_pool.hpp"
+#include "platform/sqlite/migrator.hpp"
+#include "server/app/app.hpp"
+#include "server/devices/enrollment_service.hpp"
+#include "server/store/sqlite/migrations.hpp"
+#include "server/store/sqlite/sqlite_device_store.hpp"
+
+namespace aloft::server::app {
+namespace {
+
+namespace fs = std::filesystem;
+using core::crypto::KeyType;
+using core::crypto::PrivateKey;
+
+Result<std::unique_ptr<platform::sqlite::ConnectionPool>> OpenMigrated(
+    const config::ServerConfig& config) {
+  auto pool = platform::sqlite::ConnectionPool::Open(config.database_path(), {}, 1);
+  if (!pool) return Fail(std::move(pool).error().WithContext("database"));
+  auto lease = (*pool)->Acquire(std::chrono::seconds(10));
+  if (!lease) return Fail(lease.error());
+  auto migrated = platform::sqlite::Migrator(store::sqlite::ServerMigrations()).Migrate(**lease);
+  if (!migrated) return Fail(migrated.error());
+  return std::move(*pool);
+}
+
+bool Exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+// The host part of a URL ("https://host:port/x" → "host").
+std::string UrlHost(std::string_view url) {
+  std::size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  std::string_view rest = url.substr(start);
+  if (rest.starts_with("[")) return std::string(rest.substr(1, rest.find(']') - 1));
+  return std::string(rest.substr(0, rest.find_first_of(":/")));
+}
+
+bool LooksLikeIp(std::string_view host) {
+  return !host.empty() && (host.find(':') != std::string_view::npos ||
+                           host.find_first_not_of("0123456789.") == std::string_view::npos);
+}
+
+Status GenerateTls(const config::ServerConfig& config, std::ostringstream& summary) {
+  if (config.tls_cert_file.empty() || config.tls_key_file.empty()) {
+    return Fail(Errc::kInvalidArgument, "--generate-tls needs tls.cert_file and tls.key_file");
+  }
+  if (Exists(config.tls_cert_file) || Exists(config.tls_key_file)) {
+    return Fail(Errc::kAlreadyExists, "TLS files exist already; not overwriting them");
+  }
+  auto ca_key = PrivateKey::Generate(KeyType::kEcdsaP256);
+  auto server_key = PrivateKey::Generate(KeyType::kEcdsaP256);
+  if (!ca_key || !server_key) return Fail(Errc::kInternal, "key generation failed");
+  auto ca = core::crypto::MakeSelfSignedCaPem(*ca_key, "Aloft local CA",
+                                              std::chrono::hours(24 * 3650));
+  if (!ca) return Fail(ca.error());
+  core::crypto::CertificateRequest request;
+  std::string host = UrlHost(config.public_url);
+  request.common_name = host.empty() ? "aloftd" : host;
+  for (const std::string& h : {host, config.listen_address, std::string("127.0.0.1")}) {
+    if (h.empty() || h == "0.0.0.0" || h == "::") continue;
+    auto& list = LooksLikeIp(h) ? request.ip_addresses : request.dns_names;
+    if (std::find(list.begin(), list.end(), h) == list.end()) list.push_back(h);
+  }
+  request.dns_names.push_back("localhost");
+  request.server_auth = true;
+  request.validity = std::chrono::hours(24 * 825);
+  auto cert = core::crypto::IssueCertificatePem(*ca_key, *ca, server_key->Public(), request);
+  if (!cert) return Fail(cert.error());
+  auto server_pem = server_key->ToPem();
+  auto ca_pem = ca_key->ToPem();
+  if (!server_pem || !ca_pem) return Fail(Errc::kInternal, "cannot encode keys");
+  fs::path ca_cert_file = config.tls_cert_file.parent_path() / "ca.pem";
+  fs::path ca_key_file = config.secrets_dir() / "ca.key";
+  for (Status s : {platform::posix::SavePrivateKeyFile(config.tls_key_file, *server_pem),
+                   platform::posix::AtomicWriteFile(config.tls_cert_file, AsBytes(*cert + *ca)),
+                   platform::posix::AtomicWriteFile(ca_cert_file, AsBytes(*ca)),
+                   platform::posix::SavePrivateKeyFile(ca_key_file, *ca_pem)}) {
+    if (!s) return s;
+  }
+  summary << "TLS: certificate " << config.tls_cert_file.string() << " for "
+          << request.common_name << ", signed by a new CA " << ca_cert_file.string()
+          << " (give this file to devices as their CA bundle)\n";
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::string> Init(const config::ServerConfig& config, const InitOptions& options) {
+  std::ostringstream summary;
+  for (const fs::path& dir : {config.data_dir, config.secrets_dir()}) {
+    if (Status s = platform::posix::EnsurePrivateDirectory(dir); !s) return Fail(s.error());
+  }
+  fs::path token_key = config.secrets_dir() / "token.key";
+  if (Exists(token_key)) {
+    summary << "token key: kept the existing " << token_key.string() << "\n";
+  } else {
+    Bytes key(32);
+    if (Status s = core::crypto::RandomBytes(key); !s) return Fail(s.error());
+    // Stored as hex so the file is plain text; mode 0600 in a 0700 directory.
+    if (Status s = platform::posix::SavePrivateKeyFile(token_key, HexEncode(key)); !s) {
+      return Fail(s.error());
+    }
+    summary << "token key: created " << token_key.string() << "\n";
+  }
+  if (options.generate_tls) {
+    if (Status s = GenerateTls(config, summary); !s) return Fail(s.error());
+  }
+  auto pool = OpenMigrated(config);
+  if (!pool) return Fail(pool.error());
+  summary << "database: " << config.database_path().string() << " ready\n";
+  return summary.str();
+}
+
+Result<std::string> CreateEnrollmentToken(const config::ServerConfig& config, int uses,
+                                          std::chrono::hours validity) {
+  auto pool = OpenMigrated(config);
+  if (!pool) return Fail(pool.error());
+  store::sqlite::SqliteDeviceStore store(**pool);
+  platform::posix::SystemClock clock;
+  devices::EnrollmentService service(store, store, clock);
+  auto token = service.CreateEnrollmentToken(validity, uses);
+  if (!token) return Fail(token.error());
+  return token->secret;
+}
+
+Status DeviceDecision(const config::ServerConfig& config, std::string_view device_id,
+                      std::string_view decision) {
+  auto pool = OpenMigrated(config);
+  if (!pool) return Fail(pool.error());
+  store::sqlite::SqliteDeviceStore store(**pool);
+  platform::posix::SystemClock clock;
+  devices::EnrollmentService service(store, store, clock);
+  if (decision == "accept") return service.Accept(device_id);
+  if (decision == "reject") return service.Reject(device_id);
+  if (decision == "decommission") return service.Decommission(device_id);
+  return Fail(Errc::kInvalidArgument, "decision must be accept, reject or decommission");
+}
+
+Result<std::string> ListDevices(const config::ServerConfig& config, bool json) {
+  auto pool = OpenMigrated(config);
+  if (!pool) return Fail(pool.error());
+  store::sqlite::SqliteDeviceStore store(**pool);
+  store::DeviceFilter filter;
+  filter.limit = 1000;
+  auto devices = store.ListDevices(filter);
+  if (!devices) return Fail(devices.error());
+  if (json) {
+    core::codec::Json::Array out;
+    for (const auto& d : *devices) {
+      out.push_back(core::codec::Json::Object{
+          {"id", d.id},
+          {"hardwareId", d.hardware_id},
+          {"status", std::string(core::wire::EnrollmentStatusName(d.status))},
+          {"imageVersion", d.inventory.image_version}});
+    }
+    return core::codec::DumpJson(out, true) + "\n";
+  }
+  std::ostringstream table;
+  table << "DEVICE                          HARDWARE        STATUS          VERSION\n";
+  for (const auto& d : *devices) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%-31s %-15s %-15s %s\n", d.id.c_str(),
+                  d.hardware_id.c_str(),
+                  std::string(core::wire::EnrollmentStatusName(d.status)).c_str(),
+                  d.inventory.image_version.c_str());
+    table << line;
+  }
+  return table.str();
+}
+
+}  // namespace aloft::server::app
