@@ -20,14 +20,6 @@ namespace {
 
 namespace posix = platform::posix;
 
-int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
-  int fd;
-  do {
-    fd = ::open(path, flags, mode);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
 Error SlotError(int err, std::string_view what, const Slot& slot) {
   Error error = posix::ErrnoError(err, what, slot.device);
   if (err == ENOENT) return Error(Errc::kNotFound, error.message());
@@ -66,7 +58,7 @@ Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint
   // Never O_TRUNC: a block device cannot be truncated, and a file slot keeps its preallocated
   // blocks; Finish() sets a file's final length instead.
   const int flags = O_WRONLY | O_CLOEXEC | (is_file ? O_CREAT : 0);
-  writer.fd_.Reset(OpenRetrying(target.device.c_str(), flags, 0600));
+  writer.fd_.Reset(posix::OpenRetrying(target.device.c_str(), flags, 0600));
   if (!writer.fd_.valid()) return Fail(SlotError(errno, "open slot", target));
 
   struct stat st {};
@@ -144,11 +136,7 @@ Status SlotWriter::Finish() {
       ::ftruncate(fd_.get(), static_cast<off_t>(offset_)) != 0) {
     return Fail(SlotError(errno, "truncate", slot_));
   }
-  int rc;
-  do {
-    rc = ::fsync(fd_.get());
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) return Fail(SlotError(errno, "fsync", slot_));
+  if (posix::FsyncRetrying(fd_.get()) != 0) return Fail(SlotError(errno, "fsync", slot_));
   // Best effort: drop the written range from the page cache so VerifySlot reads the medium.
   (void)::posix_fadvise(fd_.get(), 0, static_cast<off_t>(offset_), POSIX_FADV_DONTNEED);
   if (fd_.Close() != 0) return Fail(SlotError(errno, "close", slot_));
@@ -157,7 +145,7 @@ Status SlotWriter::Finish() {
 }
 
 Status VerifySlot(const Slot& slot, std::uint64_t length, ByteView sha256) {
-  posix::UniqueFd fd(OpenRetrying(slot.device.c_str(), O_RDONLY | O_CLOEXEC));
+  posix::UniqueFd fd(posix::OpenRetrying(slot.device.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Fail(SlotError(errno, "open slot", slot));
   (void)::posix_fadvise(fd.get(), 0, static_cast<off_t>(length), POSIX_FADV_DONTNEED);
 
@@ -173,9 +161,9 @@ Status VerifySlot(const Slot& slot, std::uint64_t length, ByteView sha256) {
       return Fail(SlotError(errno, "read slot", slot));
     }
     if (n == 0) {
-      return Fail(Errc::kVerificationFailed,
-                  "slot " + slot.device.string() + " holds " + std::to_string(done) +
-                      " bytes, expected " + std::to_string(length));
+      return Fail(Errc::kVerificationFailed, "slot " + slot.device.string() + " holds " +
+                                                 std::to_string(done) + " bytes, expected " +
+                                                 std::to_string(length));
     }
     hasher.Update(ByteView(buffer.data(), static_cast<std::size_t>(n)));
     done += static_cast<std::uint64_t>(n);

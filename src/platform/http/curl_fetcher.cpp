@@ -2,30 +2,17 @@
 
 #include <curl/curl.h>
 
-#include <cctype>
 #include <charconv>
 #include <exception>
-#include <limits>
-#include <mutex>
 #include <string_view>
 #include <utility>
+
+#include "platform/http/curl_common.hpp"
 
 namespace aloft::platform::http {
 namespace {
 
-std::once_flag g_global_init_once;
-CURLcode g_global_init_result = CURLE_FAILED_INIT;
-
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) !=
-        std::tolower(static_cast<unsigned char>(prefix[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using detail::StartsWithNoCase;
 
 // "Content-Range: bytes 100-199/200" -> 100.
 std::optional<std::uint64_t> ParseContentRangeStart(std::string_view value) {
@@ -40,33 +27,6 @@ std::optional<std::uint64_t> ParseContentRangeStart(std::string_view value) {
     return std::nullopt;
   }
   return start;
-}
-
-Error CurlError(CURLcode code, const std::string& url, const char* detail) {
-  Errc errc;
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      errc = Errc::kTimeout;
-      break;
-    case CURLE_FILESIZE_EXCEEDED:
-      errc = Errc::kTooLarge;
-      break;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      errc = Errc::kUnsupported;
-      break;
-    case CURLE_URL_MALFORMAT:
-      errc = Errc::kInvalidArgument;
-      break;
-    case CURLE_OUT_OF_MEMORY:
-      errc = Errc::kInternal;
-      break;
-    default:
-      errc = Errc::kUnavailable;
-      break;
-  }
-  std::string message = "GET " + url + ": " + curl_easy_strerror(code);
-  if (detail != nullptr && *detail != '\0') message += std::string(" (") + detail + ")";
-  return Error(errc, std::move(message));
 }
 
 }  // namespace
@@ -175,15 +135,9 @@ struct CurlFetcher::Transfer {
 };
 
 Result<std::unique_ptr<CurlFetcher>> CurlFetcher::Create(Options options) {
-  std::call_once(g_global_init_once,
-                 [] { g_global_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (g_global_init_result != CURLE_OK) {
-    return Fail(Errc::kInternal,
-                std::string("curl_global_init: ") + curl_easy_strerror(g_global_init_result));
-  }
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return Fail(Errc::kInternal, "curl_easy_init failed");
-  return std::unique_ptr<CurlFetcher>(new CurlFetcher(curl, std::move(options)));
+  auto curl = detail::NewEasyHandle();
+  if (!curl) return Fail(std::move(curl).error());
+  return std::unique_ptr<CurlFetcher>(new CurlFetcher(*curl, std::move(options)));
 }
 
 CurlFetcher::~CurlFetcher() { curl_easy_cleanup(curl_); }
@@ -203,31 +157,19 @@ Status CurlFetcher::Run(const std::string& url, std::optional<std::uint64_t> off
   Transfer transfer(curl, url, offset, max_bytes, sink);
   char error_buffer[CURL_ERROR_SIZE] = {};
 
-  // Reset drops the previous call's options but keeps the connection and DNS caches.
-  curl_easy_reset(curl);
-  CURLcode rc = CURLE_OK;
-  const auto set = [&rc, curl](CURLoption option, auto value) {
-    if (rc == CURLE_OK) rc = curl_easy_setopt(curl, option, value);
-  };
-  set(CURLOPT_URL, url.c_str());
-  set(CURLOPT_ERRORBUFFER, error_buffer);
-  set(CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: we may run on any thread
-  set(CURLOPT_PROTOCOLS_STR, options_.allow_http ? "http,https" : "https");
-  set(CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could point the client anywhere
-  set(CURLOPT_SSL_VERIFYPEER, 1L);
-  set(CURLOPT_SSL_VERIFYHOST, 2L);
-  if (options_.ca_file) set(CURLOPT_CAINFO, options_.ca_file->c_str());
-  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
+  detail::OptionSetter set(curl);
+  detail::ResetWithSettings(curl,
+                            {.url = url,
+                             .error_buffer = error_buffer,
+                             .allow_http = options_.allow_http,
+                             .ca_file = options_.ca_file,
+                             .connect_timeout = options_.connect_timeout,
+                             .total_timeout = options_.total_timeout,
+                             .user_agent = options_.user_agent,
+                             .max_body_bytes = max_bytes},
+                            set);
   set(CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(options_.low_speed_limit));
   set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));
-  set(CURLOPT_USERAGENT, options_.user_agent.c_str());
-  // An announced Content-Length above the cap fails before any body byte arrives; OnBody
-  // enforces the cap for bodies without one. 0 would mean "no limit" to libcurl, and OnBody
-  // handles that case alone too.
-  if (max_bytes <= static_cast<std::uint64_t>(std::numeric_limits<curl_off_t>::max())) {
-    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_bytes));
-  }
   // CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: the latter has libcurl second-guess
   // the answer (it turns a 200 whose length equals the offset into success, and treats
   // offset 0 as "no range"); we check the 206 and its Content-Range ourselves instead.
@@ -240,9 +182,11 @@ Status CurlFetcher::Run(const std::string& url, std::optional<std::uint64_t> off
   set(CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
   set(CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
   set(CURLOPT_WRITEDATA, static_cast<void*>(&transfer));
-  if (rc != CURLE_OK) return Fail(CurlError(rc, url, "setting options"));
+  if (set.result() != CURLE_OK) {
+    return Fail(detail::CurlError(set.result(), "GET", url, "setting options"));
+  }
 
-  rc = curl_easy_perform(curl);
+  const CURLcode rc = curl_easy_perform(curl);
 
   // 1. A callback's reason is the most precise (sink error, cap, bad status).
   if (transfer.abort_reason) return Fail(std::move(*transfer.abort_reason));
@@ -253,7 +197,7 @@ Status CurlFetcher::Run(const std::string& url, std::optional<std::uint64_t> off
     if (Status ok = transfer.CheckResponse(status); !ok) return ok;
   }
   // 3. Transport trouble: timeouts, refused connections, TLS, announced size over the cap.
-  if (rc != CURLE_OK) return Fail(CurlError(rc, url, error_buffer));
+  if (rc != CURLE_OK) return Fail(detail::CurlError(rc, "GET", url, error_buffer));
   return Ok();
 }
 

@@ -6,15 +6,12 @@
 #include <cctype>
 #include <charconv>
 #include <exception>
-#include <limits>
-#include <mutex>
 #include <utility>
+
+#include "platform/http/curl_common.hpp"
 
 namespace aloft::platform::http {
 namespace {
-
-std::once_flag g_global_init_once;
-CURLcode g_global_init_result = CURLE_FAILED_INIT;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -86,33 +83,6 @@ bool IsLoopbackHost(std::string_view host) {
   return octets == 4 && first == 127;
 }
 
-Error CurlError(CURLcode code, HttpMethod method, const std::string& url, const char* detail) {
-  Errc errc = Errc::kUnavailable;
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      errc = Errc::kTimeout;
-      break;
-    case CURLE_FILESIZE_EXCEEDED:
-      errc = Errc::kTooLarge;
-      break;
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      errc = Errc::kUnsupported;
-      break;
-    case CURLE_URL_MALFORMAT:
-      errc = Errc::kInvalidArgument;
-      break;
-    case CURLE_OUT_OF_MEMORY:
-      errc = Errc::kInternal;
-      break;
-    default:
-      break;
-  }
-  std::string message =
-      std::string(HttpMethodName(method)) + " " + url + ": " + curl_easy_strerror(code);
-  if (detail != nullptr && *detail != '\0') message += std::string(" (") + detail + ")";
-  return Error(errc, std::move(message));
-}
-
 // State of one exchange, shared with libcurl's callbacks through a void*.
 struct Exchange {
   std::size_t max_bytes = 0;
@@ -124,7 +94,7 @@ struct Exchange {
     auto* self = static_cast<Exchange*>(user);
     const std::string_view line(data, size * count);
     try {
-      if (line.size() >= 5 && Lower(line.substr(0, 5)) == "http/") {
+      if (detail::StartsWithNoCase(line, "http/")) {
         self->headers.clear();  // a new response (after 100 Continue, say)
         return size * count;
       }
@@ -244,15 +214,9 @@ Result<std::string> UrlOrigin(const std::string& url) {
 }
 
 Result<std::unique_ptr<JsonClient>> JsonClient::Create(Options options) {
-  std::call_once(g_global_init_once,
-                 [] { g_global_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (g_global_init_result != CURLE_OK) {
-    return Fail(Errc::kInternal,
-                std::string("curl_global_init: ") + curl_easy_strerror(g_global_init_result));
-  }
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return Fail(Errc::kInternal, "curl_easy_init failed");
-  return std::unique_ptr<JsonClient>(new JsonClient(curl, std::move(options)));
+  auto curl = detail::NewEasyHandle();
+  if (!curl) return Fail(std::move(curl).error());
+  return std::unique_ptr<JsonClient>(new JsonClient(*curl, std::move(options)));
 }
 
 JsonClient::~JsonClient() { curl_easy_cleanup(curl_); }
@@ -264,7 +228,7 @@ Result<JsonResponse> JsonClient::Request(HttpMethod method, const std::string& u
   if (Status allowed = CheckUrlAllowed(url, options_.allow_insecure_loopback); !allowed) {
     return Fail(std::move(allowed).error());
   }
-  const bool plain_http = url.size() >= 5 && Lower(url.substr(0, 5)) == "http:";
+  const bool plain_http = detail::StartsWithNoCase(url, "http:");
 
   CURL* curl = curl_;
   Exchange exchange;
@@ -281,29 +245,19 @@ Result<JsonResponse> JsonClient::Request(HttpMethod method, const std::string& u
   }
   if (!headers_ok) return Fail(Errc::kInternal, what + ": out of memory building headers");
 
-  // Reset drops the previous call's options but keeps the connection and DNS caches.
-  curl_easy_reset(curl);
-  CURLcode rc = CURLE_OK;
-  const auto set = [&rc, curl](CURLoption option, auto value) {
-    if (rc == CURLE_OK) rc = curl_easy_setopt(curl, option, value);
-  };
-  set(CURLOPT_URL, url.c_str());
-  set(CURLOPT_ERRORBUFFER, error_buffer);
-  set(CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts: we may run on any thread
-  set(CURLOPT_PROTOCOLS_STR, options_.allow_insecure_loopback ? "http,https" : "https");
-  set(CURLOPT_FOLLOWLOCATION, 0L);  // a redirect could point the client anywhere
-  set(CURLOPT_SSL_VERIFYPEER, 1L);
-  set(CURLOPT_SSL_VERIFYHOST, 2L);
-  if (options_.ca_file) set(CURLOPT_CAINFO, options_.ca_file->c_str());
+  detail::OptionSetter set(curl);
+  detail::ResetWithSettings(curl,
+                            {.url = url,
+                             .error_buffer = error_buffer,
+                             .allow_http = options_.allow_insecure_loopback,
+                             .ca_file = options_.ca_file,
+                             .connect_timeout = options_.connect_timeout,
+                             .total_timeout = options_.total_timeout,
+                             .user_agent = options_.user_agent,
+                             .max_body_bytes = options_.max_response_bytes},
+                            set);
   // Loopback traffic must never leave the machine through a proxy from the environment.
   if (plain_http) set(CURLOPT_NOPROXY, "*");
-  set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
-  set(CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
-  set(CURLOPT_USERAGENT, options_.user_agent.c_str());
-  if (options_.max_response_bytes <=
-      static_cast<std::uint64_t>(std::numeric_limits<curl_off_t>::max())) {
-    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(options_.max_response_bytes));
-  }
   set(CURLOPT_HTTPHEADER, headers.list);
   switch (method) {
     case HttpMethod::kGet:
@@ -325,14 +279,16 @@ Result<JsonResponse> JsonClient::Request(HttpMethod method, const std::string& u
   set(CURLOPT_HEADERDATA, static_cast<void*>(&exchange));
   set(CURLOPT_WRITEFUNCTION, &Exchange::OnBody);
   set(CURLOPT_WRITEDATA, static_cast<void*>(&exchange));
-  if (rc != CURLE_OK) return Fail(CurlError(rc, method, url, "setting options"));
+  if (set.result() != CURLE_OK) {
+    return Fail(detail::CurlError(set.result(), HttpMethodName(method), url, "setting options"));
+  }
 
-  rc = curl_easy_perform(curl);
+  const CURLcode rc = curl_easy_perform(curl);
   // The header list dies with this frame; keep no pointer to it in the reused handle.
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(nullptr));
 
   if (exchange.abort_reason) return Fail(std::move(*exchange.abort_reason).WithContext(what));
-  if (rc != CURLE_OK) return Fail(CurlError(rc, method, url, error_buffer));
+  if (rc != CURLE_OK) return Fail(detail::CurlError(rc, HttpMethodName(method), url, error_buffer));
 
   JsonResponse response;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);

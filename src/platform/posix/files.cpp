@@ -23,14 +23,6 @@ constexpr int kTempAttempts = 16;
 // a broken disk.
 bool IsNoSpace(int err) { return err == ENOSPC || err == EDQUOT; }
 
-int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
-  int fd;
-  do {
-    fd = ::open(path, flags, mode);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
 // 16 hex digits from getrandom(); if the kernel cannot give randomness right now (very early
 // boot), fall back to pid + counter: O_EXCL makes any collision a retry, not a clobber.
 std::string RandomSuffix() {
@@ -45,6 +37,25 @@ std::string RandomSuffix() {
     out[i] = kHex[(value >> (4 * i)) & 0xF];
   }
   return out;
+}
+
+}  // namespace
+
+Error ErrnoError(int err, std::string_view what, const std::filesystem::path& path) {
+  std::string message(what);
+  message += ' ';
+  message += path.string();
+  message += ": ";
+  message += std::generic_category().message(err);
+  return Error(IsNoSpace(err) ? Errc::kNoSpace : Errc::kIo, std::move(message));
+}
+
+int OpenRetrying(const char* path, int flags, mode_t mode) {
+  int fd;
+  do {
+    fd = ::open(path, flags, mode);
+  } while (fd < 0 && errno == EINTR);
+  return fd;
 }
 
 Status WriteAll(int fd, ByteView data, const std::filesystem::path& path) {
@@ -68,17 +79,6 @@ int FsyncRetrying(int fd) {
     rc = ::fsync(fd);
   } while (rc < 0 && errno == EINTR);
   return rc;
-}
-
-}  // namespace
-
-Error ErrnoError(int err, std::string_view what, const std::filesystem::path& path) {
-  std::string message(what);
-  message += ' ';
-  message += path.string();
-  message += ": ";
-  message += std::generic_category().message(err);
-  return Error(IsNoSpace(err) ? Errc::kNoSpace : Errc::kIo, std::move(message));
 }
 
 Status FsyncDirectory(const std::filesystem::path& dir) {
@@ -135,8 +135,7 @@ Result<Bytes> ReadFile(const std::filesystem::path& path, std::size_t max_bytes)
   return ReadAllFromFd(fd.get(), path, max_bytes);
 }
 
-Result<AtomicFileWriter> AtomicFileWriter::Create(const std::filesystem::path& path,
-                                                  mode_t mode) {
+Result<AtomicFileWriter> AtomicFileWriter::Create(const std::filesystem::path& path, mode_t mode) {
   const std::filesystem::path name = path.filename();
   if (name.empty() || name == "." || name == "..") {
     return Fail(Errc::kInvalidArgument, "cannot write a file at '" + path.string() + "'");

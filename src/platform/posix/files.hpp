@@ -22,6 +22,19 @@ namespace aloft::platform::posix {
 // "<what> <path>: <strerror(err)>".
 Error ErrnoError(int err, std::string_view what, const std::filesystem::path& path);
 
+// Descriptor-level building blocks, for code that manages its own files (slot images, blob
+// uploads) but wants the same EINTR handling and error messages as the functions below.
+
+// open(2), retried while it fails with EINTR. Returns the descriptor, or -1 with errno set.
+int OpenRetrying(const char* path, int flags, mode_t mode = 0);
+
+// fsync(2), retried while it fails with EINTR. Returns 0, or -1 with errno set.
+int FsyncRetrying(int fd);
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR. `path` only names the file in
+// error messages: ErrnoError(errno, "write", path), or kIo "write <path>: wrote 0 bytes".
+Status WriteAll(int fd, ByteView data, const std::filesystem::path& path);
+
 // Reads the whole file at `path`. Errors:
 //   kNotFound  the file (or a parent directory) does not exist
 //   kTooLarge  the file holds more than `max_bytes` bytes (checked while reading, so a file

@@ -23,19 +23,14 @@ namespace {
 
 using platform::posix::ErrnoError;
 using platform::posix::FsyncDirectory;
+using platform::posix::FsyncRetrying;
+using platform::posix::OpenRetrying;
 using platform::posix::UniqueFd;
+using platform::posix::WriteAll;
 
 constexpr mode_t kFileMode = 0640;
 constexpr mode_t kDirMode = 0750;
 constexpr std::string_view kTempPrefix = "upload-";
-
-int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
-  int fd;
-  do {
-    fd = ::open(path, flags, mode);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
 
 // Makes `dir` a directory with mode kDirMode. Returns true in `created` when it did not exist,
 // so the caller can fsync the parent to make the new entry durable.
@@ -59,14 +54,6 @@ Status EnsureDurableDirectory(const std::filesystem::path& parent, std::string_v
   bool created = false;
   if (Status s = EnsureDirectory(parent / name, &created); !s) return s;
   return created ? FsyncDirectory(parent) : Ok();
-}
-
-int FsyncRetrying(int fd) {
-  int rc;
-  do {
-    rc = ::fsync(fd);
-  } while (rc < 0 && errno == EINTR);
-  return rc;
 }
 
 }  // namespace
@@ -109,18 +96,9 @@ class FsBlobUpload final : public BlobUpload {
     }
     hasher_.Update(data);
     written_ += data.size();
-    while (!data.empty()) {
-      const ssize_t n = ::write(fd_.get(), data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        Error error = n < 0 ? ErrnoError(errno, "write", temp_)
-                            : Error(Errc::kIo, "write " + temp_.string() + ": wrote 0 bytes");
-        Abort();
-        return Fail(std::move(error));
-      }
-      data = data.subspan(static_cast<std::size_t>(n));
-    }
-    return Ok();
+    Status written = WriteAll(fd_.get(), data, temp_);
+    if (!written) Abort();
+    return written;
   }
 
   Result<BlobInfo> Commit(std::optional<std::string_view> expected_sha256) override {
