@@ -288,8 +288,15 @@ Result<Database> Database::Open(const std::filesystem::path& path, const Options
     // SQLite would create the file 0644 (less the umask); the database may hold secrets, so
     // create it 0600 first. An existing file keeps its mode. SQLite gives the -wal and -shm
     // files the mode of the database file.
-    posix::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid()) {
+    //
+    // O_EXCL matters: opening and closing a descriptor on a file this process already has open
+    // through SQLite would drop every POSIX lock the process holds on it (fcntl locks belong to
+    // the process, and any close releases them). Another process could then believe it is the
+    // last user, checkpoint and delete the WAL under our feet: stale reads and lost writes. So
+    // an existing file is never touched here.
+    posix::UniqueFd fd(
+        ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid() && errno != EEXIST) {
       return Fail(posix::ErrnoError(errno, "create database", path));
     }
   } else {
