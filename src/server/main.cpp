@@ -53,6 +53,8 @@ int Run(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"accept", "reject", "decommission"}));
   device->add_option("device-id", device_id, "device id")->required();
+  auto* repo_keys = app.add_subcommand(
+      "repo-keys", "print the online snapshot/timestamp keys the offline Image root must list");
   auto* devices = app.add_subcommand("devices", "list devices");
   bool json = false;
   devices->add_flag("--json", json, "machine-readable output");
@@ -81,6 +83,12 @@ int Run(int argc, char** argv) {
   if (*device) {
     auto done = aloft::server::app::DeviceDecision(*config, device_id, decision);
     if (!done) return Report(done.error());
+    return 0;
+  }
+  if (*repo_keys) {
+    auto keys = aloft::server::app::OnlinePublicKeys(*config);
+    if (!keys) return Report(keys.error());
+    std::cout << *keys;
     return 0;
   }
   if (*devices) {

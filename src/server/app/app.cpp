@@ -11,10 +11,15 @@
 #include "platform/sqlite/migrator.hpp"
 #include "server/api/device_routes.hpp"
 #include "server/api/health_routes.hpp"
+#include "server/api/repo_routes.hpp"
 #include "server/auth/device_authenticator.hpp"
 #include "server/auth/token_service.hpp"
 #include "server/devices/enrollment_service.hpp"
 #include "server/http/server.hpp"
+#include "server/repo/director_repository.hpp"
+#include "server/repo/image_repository.hpp"
+#include "server/repo/online_keys.hpp"
+#include "server/repo/sqlite/sqlite_repo_store.hpp"
 #include "server/store/sqlite/migrations.hpp"
 #include "server/store/sqlite/sqlite_device_store.hpp"
 
@@ -56,6 +61,11 @@ struct Aloftd::Parts {
   std::unique_ptr<http::RateLimiter> device_limit;
   std::unique_ptr<api::DeviceApiDeps> device_deps;
   std::unique_ptr<api::HealthDeps> health_deps;
+  std::unique_ptr<repo::OnlineKeys> online_keys;
+  std::unique_ptr<repo::sqlite::SqliteRepoStore> repo_store;
+  std::unique_ptr<repo::ImageRepository> image_repo;
+  std::unique_ptr<repo::DirectorRepository> director_repo;
+  std::unique_ptr<api::RepoApiDeps> repo_deps;
   http::Router router;
   std::unique_ptr<http::HttpServer> server;
 };
@@ -102,6 +112,18 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   p.device_deps = std::make_unique<api::DeviceApiDeps>(api::DeviceApiDeps{
       *p.enrollment, *p.authenticator, *p.tokens, *p.store, *p.store, *p.device_limit, p.clock});
   if (Status s = api::RegisterDeviceRoutes(p.router, *p.device_deps); !s) return Fail(s.error());
+  // The Uptane repositories: the Image repository's snapshot/timestamp and the Director are
+  // signed online with these keys; the Image root and targets keys never reach this server.
+  auto online = repo::OnlineKeys::LoadOrCreate(config.secrets_dir());
+  if (!online) return Fail(std::move(online).error().WithContext("online keys"));
+  p.online_keys = std::make_unique<repo::OnlineKeys>(std::move(*online));
+  p.repo_store = std::make_unique<repo::sqlite::SqliteRepoStore>(*p.pool);
+  p.image_repo = std::make_unique<repo::ImageRepository>(*p.repo_store, *p.online_keys, p.clock);
+  p.director_repo =
+      std::make_unique<repo::DirectorRepository>(*p.repo_store, *p.online_keys, p.clock);
+  p.repo_deps = std::make_unique<api::RepoApiDeps>(
+      api::RepoApiDeps{*p.device_deps, *p.image_repo, *p.director_repo});
+  if (Status s = api::RegisterRepoRoutes(p.router, *p.repo_deps); !s) return Fail(s.error());
   p.health_deps = std::make_unique<api::HealthDeps>(api::HealthDeps{*p.pool});
   if (Status s = api::RegisterHealthRoutes(p.router, *p.health_deps); !s) return Fail(s.error());
 

@@ -51,5 +51,8 @@ Result<std::string> CreateEnrollmentToken(const config::ServerConfig& config, in
 Status DeviceDecision(const config::ServerConfig& config, std::string_view device_id,
                       std::string_view decision);  // accept | reject | decommission
 Result<std::string> ListDevices(const config::ServerConfig& config, bool json);
+// The public keys (TUF JSON, with key IDs) of the server's online Image snapshot and timestamp
+// keys: the offline Image root must list them for those roles.
+Result<std::string> OnlinePublicKeys(const config::ServerConfig& config);
 
 }  // namespace aloft::server::app

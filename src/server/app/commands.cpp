@@ -16,6 +16,7 @@
 #include "platform/sqlite/migrator.hpp"
 #include "server/app/app.hpp"
 #include "server/devices/enrollment_service.hpp"
+#include "server/repo/online_keys.hpp"
 #include "server/store/sqlite/migrations.hpp"
 #include "server/store/sqlite/sqlite_device_store.hpp"
 
@@ -121,10 +122,27 @@ Result<std::string> Init(const config::ServerConfig& config, const InitOptions& 
   if (options.generate_tls) {
     if (Status s = GenerateTls(config, summary); !s) return Fail(s.error());
   }
+  auto online = repo::OnlineKeys::LoadOrCreate(config.secrets_dir());
+  if (!online) return Fail(std::move(online).error().WithContext("online keys"));
+  summary << "online keys: " << config.secrets_dir().string()
+          << " (aloftd repo-keys prints what the offline Image root must list)\n";
   auto pool = OpenMigrated(config);
   if (!pool) return Fail(pool.error());
   summary << "database: " << config.database_path().string() << " ready\n";
   return summary.str();
+}
+
+Result<std::string> OnlinePublicKeys(const config::ServerConfig& config) {
+  auto keys = repo::OnlineKeys::LoadOrCreate(config.secrets_dir());
+  if (!keys) return Fail(keys.error());
+  // What an operator puts into the offline Image root for the snapshot and timestamp roles.
+  core::codec::Json out = core::codec::Json::Object{
+      {"snapshot", core::codec::Json::Object{{"keyid", keys->image_snapshot.KeyId()},
+                                             {"key", keys->image_snapshot.Public().ToTufJson()}}},
+      {"timestamp",
+       core::codec::Json::Object{{"keyid", keys->image_timestamp.KeyId()},
+                                 {"key", keys->image_timestamp.Public().ToTufJson()}}}};
+  return core::codec::DumpJson(out, true) + "\n";
 }
 
 Result<std::string> CreateEnrollmentToken(const config::ServerConfig& config, int uses,

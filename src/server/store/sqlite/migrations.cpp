@@ -57,8 +57,22 @@ CREATE TABLE device_reports (
 CREATE INDEX device_reports_by_device ON device_reports (device_id, seq);
 )sql";
 
-constexpr std::array<platform::sqlite::Migration, 1> kMigrations = {{
+// The Uptane repositories (server/repo): every signed version of every role. repo is "image",
+// "director" (the shared Director root) or "director/<device id>".
+constexpr std::string_view kRepositories = R"sql(
+CREATE TABLE repo_metadata (
+  repo    TEXT NOT NULL,
+  role    TEXT NOT NULL CHECK (role IN ('root', 'timestamp', 'snapshot', 'targets')),
+  version INTEGER NOT NULL CHECK (version > 0),
+  bytes   BLOB NOT NULL,
+  expires TEXT NOT NULL,
+  PRIMARY KEY (repo, role, version)
+) STRICT;
+)sql";
+
+constexpr std::array<platform::sqlite::Migration, 2> kMigrations = {{
     {1, "devices_enrollment_reports", kDevices},
+    {2, "repositories", kRepositories},
 }};
 
 }  // namespace
