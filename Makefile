@@ -41,6 +41,10 @@ demo: build
 bench: build
 	scripts/bench
 
+# Long runs kept out of `make test`: 10,000 power-cut trials of the agent's update machine.
+soak: build
+	ALOFT_POWER_CUT_TRIALS=10000 $(BUILD)/tests/aloft_agent_update_test --gtest_filter='PowerCut*'
+
 format:
 	find src tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i
 
