@@ -5,6 +5,12 @@ JOBS       ?= 2
 GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 CCACHE     := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 
+# ccache hits across checkouts in different folders (CI builds a fresh clone elsewhere):
+# paths under this folder are hashed relative to it, and the working directory is not hashed
+# (debug info may then name the folder the object was first built in).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: all deps build build-asan test test-fast demo bench soak format clean
 
 all: build
