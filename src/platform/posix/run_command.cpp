@@ -1,4 +1,4 @@
-#include "agent/slots/grub/run_command.hpp"
+#include "platform/posix/run_command.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -7,19 +7,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <filesystem>
 
 #include "platform/posix/files.hpp"
 #include "platform/posix/unique_fd.hpp"
 
 extern char** environ;
 
-namespace aloft::agent::slots::grub {
+namespace aloft::platform::posix {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-namespace posix = platform::posix;
+using SteadyClock = std::chrono::steady_clock;
 
 // Owns posix_spawn's file-actions object.
 class FileActions {
@@ -34,24 +34,24 @@ class FileActions {
   posix_spawn_file_actions_t actions_{};
 };
 
-int WaitRetrying(pid_t pid, int* status, int flags) {
+pid_t WaitRetrying(pid_t pid, int* status, int flags) {
   pid_t rc;
   do {
     rc = ::waitpid(pid, status, flags);
   } while (rc < 0 && errno == EINTR);
-  return static_cast<int>(rc);
+  return rc;
 }
 
 }  // namespace
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
-                                 std::chrono::milliseconds timeout, std::size_t max_output) {
+                                 std::chrono::milliseconds timeout, const OutputSink& on_output) {
   if (argv.empty()) return Fail(Errc::kInvalidArgument, "empty command");
   const std::filesystem::path program = argv[0];
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Fail(posix::ErrnoError(errno, "pipe", program));
-  posix::UniqueFd read_end(pipe_fds[0]);
-  posix::UniqueFd write_end(pipe_fds[1]);
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Fail(ErrnoError(errno, "pipe", program));
+  UniqueFd read_end(pipe_fds[0]);
+  UniqueFd write_end(pipe_fds[1]);
 
   FileActions actions;
   ::posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -60,6 +60,7 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
 
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
+  // posix_spawn's signature predates const; it does not modify the strings.
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
 
@@ -67,39 +68,37 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
   // glibc's posix_spawn reports exec failures (ENOENT, EACCES) as its own result.
   const int rc = ::posix_spawn(&pid, program.c_str(), actions.get(), nullptr, args.data(), environ);
   if (rc != 0) {
-    Error error = posix::ErrnoError(rc, "exec", program);
+    Error error = ErrnoError(rc, "exec", program);
     if (rc == ENOENT) return Fail(Errc::kNotFound, error.message());
     return Fail(std::move(error));
   }
-  write_end.Reset();
+  write_end.Reset();  // only the child writes now, so EOF means every writer has gone
 
-  CommandResult result;
-  const auto deadline = Clock::now() + timeout;
+  const auto deadline = SteadyClock::now() + timeout;
   bool timed_out = false;
   char buffer[4096];
   for (;;) {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
+            .count();
     if (left <= 0) {
       timed_out = true;
       break;
     }
     pollfd pfd{read_end.get(), POLLIN, 0};
     const int ready = ::poll(&pfd, 1, static_cast<int>(left));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) continue;  // timeout is re-checked at the top
+    if (ready <= 0) continue;  // EINTR or the deadline: re-checked at the top
     const ssize_t n = ::read(read_end.get(), buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // EOF (or an error): the child closed its output
-    const std::size_t room = max_output - std::min(max_output, result.output.size());
-    result.output.append(buffer, std::min(room, static_cast<std::size_t>(n)));
+    if (n <= 0) break;  // EOF: the child (and any grandchild holding the pipe) is done writing
+    on_output(std::string_view(buffer, static_cast<std::size_t>(n)));
   }
 
   int status = 0;
   if (!timed_out) {
     // The output closed; give the child until the deadline to exit.
     while (WaitRetrying(pid, &status, WNOHANG) == 0) {
-      if (Clock::now() >= deadline) {
+      if (SteadyClock::now() >= deadline) {
         timed_out = true;
         break;
       }
@@ -112,8 +111,21 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
     return Fail(Errc::kTimeout, program.string() + " did not finish within " +
                                     std::to_string(timeout.count()) + " ms");
   }
+  CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   return result;
 }
 
-}  // namespace aloft::agent::slots::grub
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout, std::size_t max_output) {
+  std::string output;
+  auto result = RunCommand(argv, timeout, [&output, max_output](std::string_view chunk) {
+    const std::size_t room = max_output - std::min(max_output, output.size());
+    output.append(chunk.substr(0, room));
+  });
+  if (result) result->output = std::move(output);
+  return result;
+}
+
+}  // namespace aloft::platform::posix
