@@ -9,13 +9,18 @@
 #include "platform/posix/system_clock.hpp"
 #include "platform/sqlite/connection_pool.hpp"
 #include "platform/sqlite/migrator.hpp"
+#include "server/api/artifact_routes.hpp"
 #include "server/api/device_routes.hpp"
 #include "server/api/health_routes.hpp"
+#include "server/api/metrics_routes.hpp"
 #include "server/api/repo_routes.hpp"
 #include "server/auth/device_authenticator.hpp"
 #include "server/auth/token_service.hpp"
+#include "server/blobs/fs_object_store.hpp"
+#include "core/crypto/hash.hpp"
 #include "server/devices/enrollment_service.hpp"
 #include "server/http/server.hpp"
+#include "server/metrics/registry.hpp"
 #include "server/repo/director_repository.hpp"
 #include "server/repo/image_repository.hpp"
 #include "server/repo/online_keys.hpp"
@@ -66,6 +71,12 @@ struct Aloftd::Parts {
   std::unique_ptr<repo::ImageRepository> image_repo;
   std::unique_ptr<repo::DirectorRepository> director_repo;
   std::unique_ptr<api::RepoApiDeps> repo_deps;
+  std::unique_ptr<blobs::FsObjectStore> blobs;
+  std::unique_ptr<api::ArtifactDownloadDeps> artifact_download_deps;
+  metrics::Registry metrics;
+  metrics::CounterFamily* http_requests = nullptr;
+  metrics::HistogramFamily* http_latency = nullptr;
+  std::unique_ptr<api::MetricsDeps> metrics_deps;
   http::Router router;
   std::unique_ptr<http::HttpServer> server;
 };
@@ -80,6 +91,29 @@ static Result<std::unique_ptr<platform::sqlite::ConnectionPool>> OpenDatabase(
   auto report = platform::sqlite::Migrator(store::sqlite::ServerMigrations()).Migrate(**lease);
   if (!report) return Fail(std::move(report).error().WithContext("database migration"));
   return std::move(*pool);
+}
+
+// The request metrics the transport feeds and the /metrics route. Gauges over stored state
+// are added where their stores are wired.
+static Status RegisterMetrics(Aloftd::Parts& p) {
+  p.http_requests = &p.metrics.Counter("aloft_http_requests_total",
+                                       "HTTP requests by route and status.", {"route", "status"});
+  p.http_latency = &p.metrics.Histogram(
+      "aloft_http_request_duration_seconds", "Time from request head to response sent.",
+      {"route"}, {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10});
+  std::string token_sha256;
+  if (!p.config.metrics_token_file.empty()) {
+    auto token = platform::posix::ReadPrivateKeyFile(p.config.metrics_token_file);
+    if (!token) return Fail(std::move(token).error().WithContext("metrics.token_file"));
+    std::string text = *token;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (text.size() < 16) {
+      return Fail(Errc::kInvalidArgument, "metrics.token_file: the token must be at least 16 characters");
+    }
+    token_sha256 = core::crypto::Sha256Hex(ToBytes(text));
+  }
+  p.metrics_deps = std::make_unique<api::MetricsDeps>(api::MetricsDeps{p.metrics, token_sha256});
+  return api::RegisterMetricsRoutes(p.router, *p.metrics_deps);
 }
 
 Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config) {
@@ -124,6 +158,17 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   p.repo_deps = std::make_unique<api::RepoApiDeps>(
       api::RepoApiDeps{*p.device_deps, *p.image_repo, *p.director_repo});
   if (Status s = api::RegisterRepoRoutes(p.router, *p.repo_deps); !s) return Fail(s.error());
+  auto blobs = blobs::FsObjectStore::Create(config.blob_dir());
+  if (!blobs) return Fail(std::move(blobs).error().WithContext("artifact store"));
+  p.blobs = std::move(*blobs);
+  p.artifact_download_deps = std::make_unique<api::ArtifactDownloadDeps>(api::ArtifactDownloadDeps{
+      *p.blobs, [&p](std::string_view sha256) -> std::optional<std::filesystem::path> {
+        return p.blobs->PathFor(sha256);
+      }});
+  if (Status s = api::RegisterArtifactDownloadRoutes(p.router, *p.artifact_download_deps); !s) {
+    return Fail(s.error());
+  }
+  if (Status s = RegisterMetrics(p); !s) return Fail(s.error());
   p.health_deps = std::make_unique<api::HealthDeps>(api::HealthDeps{*p.pool});
   if (Status s = api::RegisterHealthRoutes(p.router, *p.health_deps); !s) return Fail(s.error());
 
@@ -149,7 +194,12 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   if (Status s = platform::posix::EnsurePrivateDirectory(http.upload_dir); !s) return Fail(s.error());
   http.per_ip_limit = http::RateLimit{config.per_ip_burst, config.per_ip_requests_per_second,
                                       100'000};
-  http.observer = &LogRequest;
+  http.observer = [&p](const http::RequestLog& r) {
+    LogRequest(r);
+    const std::string route = r.route.empty() ? std::string("unmatched") : r.route;
+    p.http_requests->Add({route, std::to_string(r.status)});
+    p.http_latency->Observe({route}, static_cast<double>(r.duration.count()) / 1e6);
+  };
   auto server = http::HttpServer::Start(http, p.router, p.clock);
   if (!server) return Fail(server.error());
   p.server = std::move(*server);

@@ -159,6 +159,12 @@ const std::vector<Key>& Keys() {
          c.device_token_lifetime = std::chrono::seconds(n);
          return Ok();
        }},
+      {"metrics", "token_file",
+       "file holding the Prometheus scrape token; unset: /metrics answers loopback clients only",
+       [](ServerConfig& c, std::string_view v) {
+         c.metrics_token_file = std::string(v);
+         return Ok();
+       }},
       {"limits", "max_artifact_bytes", "largest artifact upload",
        [](ServerConfig& c, std::string_view v) {
          return ParseInt(v, 1, std::int64_t{1} << 40, c.max_artifact_bytes);
@@ -285,6 +291,16 @@ Status CheckSafety(const ServerConfig& c) {
       problems.push_back("tls.key_file " + c.tls_key_file.string() + " does not exist");
     } else if ((st.st_mode & 077) != 0) {
       problems.push_back("tls.key_file " + c.tls_key_file.string() +
+                         " is readable by others; chmod 600 it");
+    }
+  }
+  if (!c.metrics_token_file.empty()) {
+    struct stat st {};
+    if (::stat(c.metrics_token_file.c_str(), &st) != 0) {
+      problems.push_back("metrics.token_file " + c.metrics_token_file.string() +
+                         " does not exist");
+    } else if ((st.st_mode & 077) != 0) {
+      problems.push_back("metrics.token_file " + c.metrics_token_file.string() +
                          " is readable by others; chmod 600 it");
     }
   }

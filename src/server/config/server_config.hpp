@@ -41,6 +41,7 @@ struct ServerConfig {
   double per_device_burst = 30;
   std::chrono::seconds device_token_lifetime{900};
   std::int64_t max_artifact_bytes = std::int64_t{8} << 30;
+  std::filesystem::path metrics_token_file;  // empty: /metrics for loopback clients only
 
   std::filesystem::path database_path() const { return data_dir / "aloft.db"; }
   std::filesystem::path blob_dir() const { return data_dir / "blobs"; }
