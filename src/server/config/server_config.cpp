@@ -159,15 +159,15 @@ const std::vector<Key>& Keys() {
          c.device_token_lifetime = std::chrono::seconds(n);
          return Ok();
        }},
+      {"limits", "max_artifact_bytes", "largest artifact upload",
+       [](ServerConfig& c, std::string_view v) {
+         return ParseInt(v, 1, std::int64_t{1} << 40, c.max_artifact_bytes);
+       }},
       {"metrics", "token_file",
        "file holding the Prometheus scrape token; unset: /metrics answers loopback clients only",
        [](ServerConfig& c, std::string_view v) {
          c.metrics_token_file = std::string(v);
          return Ok();
-       }},
-      {"limits", "max_artifact_bytes", "largest artifact upload",
-       [](ServerConfig& c, std::string_view v) {
-         return ParseInt(v, 1, std::int64_t{1} << 40, c.max_artifact_bytes);
        }},
   };
   return keys;
