@@ -109,6 +109,7 @@ Response PostReports(const Request& request, DeviceApiDeps& deps) {
       if (ack.accepted_ids.empty()) return ErrorResponse(stored.error());
       break;
     }
+    if (*stored && deps.on_new_report) deps.on_new_report(device.device_id, report);
     ack.accepted_ids.push_back(report.id);
   }
   return Response::Json(200, wire::ToJson(ack));

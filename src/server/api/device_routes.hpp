@@ -11,7 +11,10 @@
 #include "server/http/rate_limiter.hpp"
 #include "server/http/router.hpp"
 
+#include <functional>
 #include <variant>
+
+#include "core/wire/device_api.hpp"
 #include "server/store/device_store.hpp"
 
 namespace aloft::server::api {
@@ -24,6 +27,10 @@ struct DeviceApiDeps {
   store::ReportStore& reports;
   http::RateLimiter& per_device_limit;  // applied to authenticated device requests
   const Clock& clock;
+  // Called once for each report stored for the first time (not for resends), after it is
+  // stored: the deployments follow the devices' progress through it. Optional.
+  std::function<void(std::string_view device_id, const core::wire::Report& report)>
+      on_new_report = {};
 };
 
 // Registers the device routes. `deps` must outlive the router.

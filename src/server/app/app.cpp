@@ -1,4 +1,5 @@
 #include "server/app/app.hpp"
+#include "server/app/kek.hpp"
 
 #include <iostream>
 
@@ -148,7 +149,9 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   if (Status s = api::RegisterDeviceRoutes(p.router, *p.device_deps); !s) return Fail(s.error());
   // The Uptane repositories: the Image repository's snapshot/timestamp and the Director are
   // signed online with these keys; the Image root and targets keys never reach this server.
-  auto online = repo::OnlineKeys::LoadOrCreate(config.secrets_dir());
+  auto kek = LoadKek(config);
+  if (!kek) return Fail(kek.error());
+  auto online = repo::OnlineKeys::LoadOrCreate(config.secrets_dir(), *kek);
   if (!online) return Fail(std::move(online).error().WithContext("online keys"));
   p.online_keys = std::make_unique<repo::OnlineKeys>(std::move(*online));
   p.repo_store = std::make_unique<repo::sqlite::SqliteRepoStore>(*p.pool);

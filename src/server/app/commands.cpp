@@ -15,6 +15,7 @@
 #include "platform/sqlite/connection_pool.hpp"
 #include "platform/sqlite/migrator.hpp"
 #include "server/app/app.hpp"
+#include "server/app/kek.hpp"
 #include "server/devices/enrollment_service.hpp"
 #include "server/repo/online_keys.hpp"
 #include "server/store/sqlite/migrations.hpp"
@@ -122,7 +123,14 @@ Result<std::string> Init(const config::ServerConfig& config, const InitOptions& 
   if (options.generate_tls) {
     if (Status s = GenerateTls(config, summary); !s) return Fail(s.error());
   }
-  auto online = repo::OnlineKeys::LoadOrCreate(config.secrets_dir());
+  bool kek_created = false;
+  auto kek = LoadOrCreateKek(config, kek_created);
+  if (!kek) return Fail(kek.error());
+  summary << "key-encryption key: "
+          << (kek_created ? "created " + config.kek_path().string()
+                          : std::string("kept the existing one"))
+          << "\n";
+  auto online = repo::OnlineKeys::LoadOrCreate(config.secrets_dir(), *kek);
   if (!online) return Fail(std::move(online).error().WithContext("online keys"));
   summary << "online keys: " << config.secrets_dir().string()
           << " (aloftd repo-keys prints what the offline Image root must list)\n";
@@ -133,7 +141,9 @@ Result<std::string> Init(const config::ServerConfig& config, const InitOptions& 
 }
 
 Result<std::string> OnlinePublicKeys(const config::ServerConfig& config) {
-  auto keys = repo::OnlineKeys::LoadOrCreate(config.secrets_dir());
+  auto kek = LoadKek(config);
+  if (!kek) return Fail(kek.error());
+  auto keys = repo::OnlineKeys::LoadOrCreate(config.secrets_dir(), *kek);
   if (!keys) return Fail(keys.error());
   // What an operator puts into the offline Image root for the snapshot and timestamp roles.
   core::codec::Json out = core::codec::Json::Object{

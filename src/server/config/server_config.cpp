@@ -163,6 +163,14 @@ const std::vector<Key>& Keys() {
        [](ServerConfig& c, std::string_view v) {
          return ParseInt(v, 1, std::int64_t{1} << 40, c.max_artifact_bytes);
        }},
+      {"secrets", "kek_file",
+       "key-encryption key of the online signing keys (0600; default <data_dir>/kek; keep it "
+       "off the data volume; ALOFTD_KEK overrides with the key itself)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         if (v.empty()) return Fail(Errc::kInvalidArgument, "must not be empty");
+         c.kek_file = std::string(v);
+         return Ok();
+       }},
       {"metrics", "token_file",
        "file holding the Prometheus scrape token; unset: /metrics answers loopback clients only",
        [](ServerConfig& c, std::string_view v) {

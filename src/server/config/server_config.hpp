@@ -42,6 +42,10 @@ struct ServerConfig {
   std::chrono::seconds device_token_lifetime{900};
   std::int64_t max_artifact_bytes = std::int64_t{8} << 30;
   std::filesystem::path metrics_token_file;  // empty: /metrics for loopback clients only
+  // The key-encryption key of the online signing keys; empty: <data_dir>/kek. The
+  // environment variable ALOFTD_KEK, when set, is the KEK itself and wins.
+  std::filesystem::path kek_file;
+  std::filesystem::path kek_path() const { return kek_file.empty() ? data_dir / "kek" : kek_file; }
 
   std::filesystem::path database_path() const { return data_dir / "aloft.db"; }
   std::filesystem::path blob_dir() const { return data_dir / "blobs"; }

@@ -20,13 +20,32 @@ void Wipe(std::string& secret) {
   secret.clear();
 }
 
-Result<PrivateKey> LoadOrCreateKey(const std::filesystem::path& dir, std::string_view name) {
+Status SaveEncrypted(const std::filesystem::path& path, const PrivateKey& key,
+                     std::string_view kek) {
+  auto text = key.ToPem(kek);
+  if (!text) return Fail(text.error());
+  Status saved = platform::posix::SavePrivateKeyFile(path, *text);
+  Wipe(*text);
+  if (!saved) return Fail(std::move(saved).error().WithContext("online key " + path.string()));
+  return Ok();
+}
+
+Result<PrivateKey> LoadOrCreateKey(const std::filesystem::path& dir, std::string_view name,
+                                   std::string_view kek) {
   const std::filesystem::path path = dir / (std::string(name) + ".pem");
   auto pem = platform::posix::ReadPrivateKeyFile(path);
   if (pem) {
-    auto key = PrivateKey::FromPem(*pem);
+    const bool encrypted = pem->find("BEGIN ENCRYPTED PRIVATE KEY") != std::string::npos;
+    auto key = PrivateKey::FromPem(*pem, kek);
     Wipe(*pem);
-    if (!key) return Fail(std::move(key).error().WithContext("online key " + path.string()));
+    if (!key) {
+      return Fail(Errc::kVerificationFailed,
+                  "online key " + path.string() +
+                      " cannot be decrypted: is this the key-encryption key it was written with?");
+    }
+    if (!encrypted) {
+      if (Status s = SaveEncrypted(path, *key, kek); !s) return Fail(s.error());
+    }
     return key;
   }
   if (pem.error().code() != Errc::kNotFound) {
@@ -34,17 +53,19 @@ Result<PrivateKey> LoadOrCreateKey(const std::filesystem::path& dir, std::string
   }
   auto key = PrivateKey::Generate(KeyType::kEd25519);
   if (!key) return Fail(key.error());
-  auto text = key->ToPem();
-  if (!text) return Fail(text.error());
-  Status saved = platform::posix::SavePrivateKeyFile(path, *text);
-  Wipe(*text);
-  if (!saved) return Fail(std::move(saved).error().WithContext("online key " + path.string()));
+  if (Status s = SaveEncrypted(path, *key, kek); !s) return Fail(s.error());
   return key;
 }
 
 }  // namespace
 
-Result<OnlineKeys> OnlineKeys::LoadOrCreate(const std::filesystem::path& secrets_dir) {
+Result<OnlineKeys> OnlineKeys::LoadOrCreate(const std::filesystem::path& secrets_dir,
+                                             std::string_view kek) {
+  constexpr std::size_t kMinKekLength = 32;
+  if (kek.size() < kMinKekLength) {
+    return Fail(Errc::kInvalidArgument,
+                "the key-encryption key must be at least 32 characters (aloftd init makes one)");
+  }
   if (Status s = platform::posix::EnsurePrivateDirectory(secrets_dir); !s) return Fail(s.error());
   OnlineKeys keys;
   struct Slot {
@@ -57,7 +78,7 @@ Result<OnlineKeys> OnlineKeys::LoadOrCreate(const std::filesystem::path& secrets
         Slot{"director-targets", &keys.director_targets},
         Slot{"director-snapshot", &keys.director_snapshot},
         Slot{"director-timestamp", &keys.director_timestamp}}) {
-    auto key = LoadOrCreateKey(secrets_dir, slot.name);
+    auto key = LoadOrCreateKey(secrets_dir, slot.name, kek);
     if (!key) return Fail(key.error());
     *slot.key = std::move(*key);
   }

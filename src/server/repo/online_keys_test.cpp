@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "platform/posix/files.hpp"
+#include "platform/posix/key_files.hpp"
 #include "testing/temp_dir_fixture.hpp"
 
 namespace aloft::server::repo {
@@ -10,8 +12,10 @@ namespace {
 
 using OnlineKeysTest = testing::TempDirTest;
 
+constexpr std::string_view kKek = "0123456789abcdef0123456789abcdef";
+
 TEST_F(OnlineKeysTest, CreatedOnceThenLoaded) {
-  auto first = OnlineKeys::LoadOrCreate(dir_ / "secrets");
+  auto first = OnlineKeys::LoadOrCreate(dir_ / "secrets", kKek);
   ASSERT_TRUE(first) << first.error().ToString();
   for (const char* name : {"image-snapshot", "image-timestamp", "director-root", "director-targets",
                            "director-snapshot", "director-timestamp"}) {
@@ -22,7 +26,7 @@ TEST_F(OnlineKeysTest, CreatedOnceThenLoaded) {
   struct stat dir_stat {};
   ASSERT_EQ(::stat((dir_ / "secrets").c_str(), &dir_stat), 0);
   EXPECT_EQ(dir_stat.st_mode & 0777, 0700);
-  auto again = OnlineKeys::LoadOrCreate(dir_ / "secrets");
+  auto again = OnlineKeys::LoadOrCreate(dir_ / "secrets", kKek);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->image_timestamp.KeyId(), first->image_timestamp.KeyId());
   EXPECT_EQ(again->director_root.KeyId(), first->director_root.KeyId());
@@ -30,13 +34,43 @@ TEST_F(OnlineKeysTest, CreatedOnceThenLoaded) {
 }
 
 TEST_F(OnlineKeysTest, ExposedKeyFileIsRefusedNotReplaced) {
-  ASSERT_TRUE(OnlineKeys::LoadOrCreate(dir_ / "secrets"));
+  ASSERT_TRUE(OnlineKeys::LoadOrCreate(dir_ / "secrets", kKek));
   const auto path = dir_ / "secrets" / "director-root.pem";
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
-  auto keys = OnlineKeys::LoadOrCreate(dir_ / "secrets");
+  auto keys = OnlineKeys::LoadOrCreate(dir_ / "secrets", kKek);
   ASSERT_FALSE(keys);
   EXPECT_EQ(keys.error().code(), Errc::kInvalidArgument);
   EXPECT_NE(keys.error().message().find("director-root"), std::string::npos);
+}
+
+TEST_F(OnlineKeysTest, KeysAreEncryptedAtRestWithTheKek) {
+  auto keys = OnlineKeys::LoadOrCreate(dir_ / "secrets", kKek);
+  ASSERT_TRUE(keys) << keys.error().ToString();
+  auto pem = platform::posix::ReadFile(dir_ / "secrets" / "image-timestamp.pem", 1 << 16);
+  ASSERT_TRUE(pem);
+  EXPECT_NE(ToString(*pem).find("BEGIN ENCRYPTED PRIVATE KEY"), std::string::npos);
+
+  auto wrong = OnlineKeys::LoadOrCreate(dir_ / "secrets", "another-key-encryption-key-0123456789");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code(), Errc::kVerificationFailed);
+  EXPECT_NE(wrong.error().message().find("image-snapshot"), std::string::npos);
+
+  EXPECT_EQ(OnlineKeys::LoadOrCreate(dir_ / "secrets", "short").error().code(),
+            Errc::kInvalidArgument);
+}
+
+TEST_F(OnlineKeysTest, PlainKeyFilesAreReEncrypted) {
+  auto generated = core::crypto::PrivateKey::Generate(core::crypto::KeyType::kEd25519);
+  ASSERT_TRUE(generated);
+  ASSERT_TRUE(platform::posix::EnsurePrivateDirectory(dir_ / "secrets"));
+  ASSERT_TRUE(platform::posix::SavePrivateKeyFile(dir_ / "secrets" / "director-root.pem",
+                                                  *generated->ToPem()));
+  auto keys = OnlineKeys::LoadOrCreate(dir_ / "secrets", kKek);
+  ASSERT_TRUE(keys) << keys.error().ToString();
+  EXPECT_EQ(keys->director_root.KeyId(), generated->KeyId());
+  auto pem = platform::posix::ReadFile(dir_ / "secrets" / "director-root.pem", 1 << 16);
+  ASSERT_TRUE(pem);
+  EXPECT_NE(ToString(*pem).find("BEGIN ENCRYPTED PRIVATE KEY"), std::string::npos);
 }
 
 }  // namespace
