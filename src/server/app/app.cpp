@@ -5,6 +5,7 @@
 
 #include "core/base/hex.hpp"
 #include "core/codec/json.hpp"
+#include "core/wire/device_api.hpp"
 #include "platform/posix/files.hpp"
 #include "platform/posix/key_files.hpp"
 #include "platform/posix/system_clock.hpp"
@@ -102,6 +103,18 @@ static Status RegisterMetrics(Aloftd::Parts& p) {
   p.http_latency = &p.metrics.Histogram(
       "aloft_http_request_duration_seconds", "Time from request head to response sent.",
       {"route"}, {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10});
+  p.metrics.Gauge("aloft_devices", "Devices by enrollment status, hardware id and image version.",
+                  {"status", "hardware_id", "image_version"}, [&p] {
+                    std::vector<metrics::GaugeSample> out;
+                    auto counts = p.store->CountDevices();
+                    if (!counts) return out;
+                    for (const auto& c : *counts) {
+                      out.push_back({{std::string(core::wire::EnrollmentStatusName(c.status)),
+                                      c.hardware_id, c.image_version},
+                                     static_cast<double>(c.count)});
+                    }
+                    return out;
+                  });
   std::string token_sha256;
   if (!p.config.metrics_token_file.empty()) {
     auto token = platform::posix::ReadPrivateKeyFile(p.config.metrics_token_file);

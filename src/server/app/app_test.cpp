@@ -49,6 +49,8 @@ TEST_F(AppTest, InitThenServePlainHttpOnLoopback) {
   EXPECT_EQ(Get(base + "/healthz"), 200);
   EXPECT_EQ(Get(base + "/readyz"), 200);
   EXPECT_EQ(Get(base + "/api/v1/device/enroll"), 405);
+  EXPECT_EQ(Get(base + "/metrics"), 200) << "loopback scrapes need no token";
+  EXPECT_EQ(Get(base + "/api/v1/targets/" + std::string(64, 'a') + ".img"), 404);
 }
 
 TEST_F(AppTest, InitWithGeneratedTlsServesHttpsTrustedByTheNewCa) {

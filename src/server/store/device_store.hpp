@@ -38,6 +38,13 @@ struct DeviceFilter {
   std::size_t limit = 100;    // capped at 1000 by the store
 };
 
+struct DeviceCount {
+  core::wire::EnrollmentStatus status = core::wire::EnrollmentStatus::kPending;
+  std::string hardware_id;
+  std::string image_version;
+  std::int64_t count = 0;
+};
+
 class DeviceStore {
  public:
   virtual ~DeviceStore() = default;
@@ -52,6 +59,9 @@ class DeviceStore {
                                  Timestamp now) = 0;
   virtual Status TouchDevice(std::string_view id, Timestamp now) = 0;
   virtual Result<std::vector<DeviceRow>> ListDevices(const DeviceFilter& filter) = 0;
+  // How many devices there are per (status, hardware id, image version): the fleet overview
+  // and the metrics gauges. One grouped query, ordered by the three columns.
+  virtual Result<std::vector<DeviceCount>> CountDevices() = 0;
 };
 
 // Ways a device may join: an operator preauthorized its key, or it presents a fleet

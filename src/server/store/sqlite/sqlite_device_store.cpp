@@ -188,6 +188,25 @@ Result<std::vector<DeviceRow>> SqliteDeviceStore::ListDevices(const DeviceFilter
   return out;
 }
 
+Result<std::vector<DeviceCount>> SqliteDeviceStore::CountDevices() {
+  auto db = Lease();
+  if (!db) return Fail(db.error());
+  auto s = (*db)->PrepareCached(
+      "SELECT status, hardware_id, image_version, COUNT(*) FROM devices"
+      " GROUP BY status, hardware_id, image_version ORDER BY status, hardware_id, image_version");
+  if (!s) return Fail(s.error());
+  std::vector<DeviceCount> out;
+  while (true) {
+    auto row = s->Step();
+    if (!row) return Fail(row.error());
+    if (!*row) break;
+    auto status = wire::ParseEnrollmentStatus(s->ColumnText(0));
+    if (!status) return Fail(Errc::kCorrupt, "devices.status holds an unknown value");
+    out.push_back(DeviceCount{*status, s->ColumnText(1), s->ColumnText(2), s->ColumnInt64(3)});
+  }
+  return out;
+}
+
 Status SqliteDeviceStore::Preauthorize(const PreauthorizedKey& key) {
   auto db = Lease();
   if (!db) return Fail(db.error());

@@ -21,6 +21,7 @@ class SqliteDeviceStore final : public DeviceStore, public EnrollmentStore, publ
                          Timestamp now) override;
   Status TouchDevice(std::string_view id, Timestamp now) override;
   Result<std::vector<DeviceRow>> ListDevices(const DeviceFilter& filter) override;
+  Result<std::vector<DeviceCount>> CountDevices() override;
 
   Status Preauthorize(const PreauthorizedKey& key) override;
   Result<PreauthorizedKey> FindPreauthorized(std::string_view key_id) override;

@@ -84,6 +84,16 @@ TEST_F(SqliteDeviceStoreTest, ListingFiltersAndPagesByKey) {
   DeviceFilter hostile;
   hostile.hardware_id = "rpi4' OR '1'='1";
   EXPECT_TRUE(store_->ListDevices(hostile)->empty()) << "filters are bound, never spliced";
+
+  auto counts = store_->CountDevices();
+  ASSERT_TRUE(counts) << counts.error().ToString();
+  std::int64_t accepted_count = 0, pending_count = 0;
+  for (const auto& c : *counts) {
+    if (c.status == wire::EnrollmentStatus::kAccepted) accepted_count += c.count;
+    if (c.status == wire::EnrollmentStatus::kPending) pending_count += c.count;
+  }
+  EXPECT_EQ(accepted_count, 5);
+  EXPECT_EQ(pending_count, 20);
 }
 
 TEST_F(SqliteDeviceStoreTest, TokensAreUsedAtomicallyAndExpire) {
