@@ -114,7 +114,20 @@ RouteMatch Router::Find(Method method, const std::vector<std::string>& segments)
     return match;
   }
   match.allowed.assign(allowed.begin(), allowed.end());
+  if (allowed.empty() && get_fallback_ && (method == Method::kGet || method == Method::kHead)) {
+    match.route = get_fallback_.get();
+  }
   return match;
+}
+
+void Router::SetGetFallback(Handler handler, RouteOptions options) {
+  auto route = std::make_unique<Route>();
+  route->method = Method::kGet;
+  route->pattern = "/*";
+  route->handler = std::move(handler);
+  if (options.name.empty()) options.name = "GET fallback";
+  route->options = std::move(options);
+  get_fallback_ = std::move(route);
 }
 
 std::vector<RouteInfo> Router::Routes() const {

@@ -80,8 +80,14 @@ class Router {
 
   std::vector<RouteInfo> Routes() const;
 
+  // The handler for GET and HEAD requests whose path matches no pattern at all (a path that
+  // matches with another method still gets 405): the web console's client-side routes. Set
+  // before the server starts. Not listed by Routes().
+  void SetGetFallback(Handler handler, RouteOptions options = {});
+
  private:
   std::vector<std::unique_ptr<Route>> routes_;
+  std::unique_ptr<Route> get_fallback_;
 };
 
 // "GET, HEAD, POST" for an Allow header (HEAD added wherever GET is).

@@ -84,6 +84,21 @@ TEST(Router, MatchesParamsLiteralsAndMethods) {
   EXPECT_EQ(routes[0].name, "GET /api/v1/devices/{id}");
 }
 
+TEST(Router, GetFallbackOnlyForPathsNoPatternMatches) {
+  Router router;
+  ASSERT_TRUE(router.Add(Method::kPost, "/api/v1/deployments", Echo));
+  router.SetGetFallback(Echo);
+  auto page = router.Find(Method::kGet, {"deployments", "dep-1"});
+  ASSERT_NE(page.route, nullptr);
+  EXPECT_EQ(page.route->options.name, "GET fallback");
+  EXPECT_NE(router.Find(Method::kHead, {}).route, nullptr) << "the root too";
+  EXPECT_EQ(router.Find(Method::kPost, {"deployments"}).route, nullptr) << "GET and HEAD only";
+  auto post_only = router.Find(Method::kGet, {"api", "v1", "deployments"});
+  EXPECT_EQ(post_only.route, nullptr) << "a known path keeps its 405";
+  EXPECT_EQ(AllowHeader(post_only.allowed), "POST");
+  EXPECT_EQ(router.Routes().size(), 1u) << "the fallback is not a documented route";
+}
+
 TEST(Router, RejectsBadPatterns) {
   Router router;
   EXPECT_FALSE(router.Add(Method::kGet, "nope", Echo));
