@@ -42,6 +42,11 @@ int Run(int argc, char** argv) {
   bool generate_tls = false;
   init->add_flag("--generate-tls", generate_tls,
                  "generate a CA and a server certificate at the [tls] paths");
+  std::string admin_username = "admin";
+  std::string admin_password_file;
+  init->add_option("--admin", admin_username, "name of the first operator account (role admin)");
+  init->add_option("--admin-password-file", admin_password_file,
+                   "write the admin's one-time password to this file (0600) instead of printing it");
   auto* token = app.add_subcommand("enroll-token", "create a fleet enrollment token (printed once)");
   int uses = 100;
   int hours = 24 * 7;
@@ -69,7 +74,11 @@ int Run(int argc, char** argv) {
   if (!config) return Report(config.error());
 
   if (*init) {
-    auto summary = aloft::server::app::Init(*config, {generate_tls});
+    aloft::server::app::InitOptions options;
+    options.generate_tls = generate_tls;
+    options.admin_username = admin_username;
+    options.admin_password_file = admin_password_file;
+    auto summary = aloft::server::app::Init(*config, options);
     if (!summary) return Report(summary.error());
     std::cout << *summary;
     return 0;

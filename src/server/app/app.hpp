@@ -41,6 +41,11 @@ class Aloftd {
 // summary for the operator.
 struct InitOptions {
   bool generate_tls = false;
+  // The first operator account (role admin), created when the database has no users yet. Its
+  // one-time password is written to admin_password_file (0600) when set, else shown in the
+  // summary; it must be changed at first sign-in. No account ever has a default password.
+  std::string admin_username = "admin";
+  std::filesystem::path admin_password_file;
 };
 Result<std::string> Init(const config::ServerConfig& config, const InitOptions& options);
 

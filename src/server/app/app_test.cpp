@@ -59,8 +59,10 @@ TEST_F(AppTest, InitWithGeneratedTlsServesHttpsTrustedByTheNewCa) {
   c.tls_key_file = dir_ / "tls" / "key.pem";
   std::filesystem::create_directories(dir_ / "tls");
   c.public_url = "https://127.0.0.1";
-  ASSERT_TRUE(Init(c, {.generate_tls = true}));
-  EXPECT_FALSE(Init(c, {.generate_tls = true})) << "existing TLS files are never overwritten";
+  InitOptions tls;
+  tls.generate_tls = true;
+  ASSERT_TRUE(Init(c, tls));
+  EXPECT_FALSE(Init(c, tls)) << "existing TLS files are never overwritten";
   auto server = Aloftd::Start(c);
   ASSERT_TRUE(server) << server.error().ToString();
   std::string url = "https://127.0.0.1:" + std::to_string((*server)->port()) + "/healthz";

@@ -16,6 +16,9 @@
 #include "platform/sqlite/migrator.hpp"
 #include "server/app/app.hpp"
 #include "server/app/kek.hpp"
+#include "server/audit/sqlite/sqlite_audit_log.hpp"
+#include "server/operators/operator_service.hpp"
+#include "server/operators/sqlite/sqlite_operator_store.hpp"
 #include "server/devices/enrollment_service.hpp"
 #include "server/repo/online_keys.hpp"
 #include "server/store/sqlite/migrations.hpp"
@@ -101,6 +104,38 @@ Status GenerateTls(const config::ServerConfig& config, std::ostringstream& summa
   return Ok();
 }
 
+// The first admin, unless operators exist already (init is safe to run again).
+Status CreateFirstAdmin(const config::ServerConfig& config, platform::sqlite::ConnectionPool& pool,
+                        const InitOptions& options, std::ostringstream& summary) {
+  (void)config;
+  platform::posix::SystemClock clock;
+  audit::sqlite::SqliteAuditLog audit(pool, clock);
+  operators::sqlite::SqliteOperatorStore store(pool);
+  auto service = operators::OperatorService::Create(store, audit, clock);
+  if (!service) return Fail(service.error());
+  auto password = (*service)->CreateFirstAdmin(options.admin_username);
+  if (!password) {
+    if (password.error().code() == Errc::kAlreadyExists) {
+      summary << "operators: kept the existing accounts\n";
+      return Ok();
+    }
+    return Fail(std::move(password).error().WithContext("first admin"));
+  }
+  if (!options.admin_password_file.empty()) {
+    if (Status s = platform::posix::SavePrivateKeyFile(options.admin_password_file, *password + "\n");
+        !s) {
+      return Fail(std::move(s).error().WithContext("admin password file"));
+    }
+    summary << "operators: created '" << options.admin_username
+            << "' (admin); one-time password in " << options.admin_password_file.string() << "\n";
+  } else {
+    summary << "operators: created '" << options.admin_username
+            << "' (admin) with the one-time password " << *password
+            << "\n  (shown once; change it at first sign-in: aloftctl login)\n";
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<std::string> Init(const config::ServerConfig& config, const InitOptions& options) {
@@ -137,6 +172,7 @@ Result<std::string> Init(const config::ServerConfig& config, const InitOptions& 
   auto pool = OpenMigrated(config);
   if (!pool) return Fail(pool.error());
   summary << "database: " << config.database_path().string() << " ready\n";
+  if (Status s = CreateFirstAdmin(config, **pool, options, summary); !s) return Fail(s.error());
   return summary.str();
 }
 

@@ -163,6 +163,12 @@ const std::vector<Key>& Keys() {
        [](ServerConfig& c, std::string_view v) {
          return ParseInt(v, 1, std::int64_t{1} << 40, c.max_artifact_bytes);
        }},
+      {"console", "dir",
+       "directory of the built web console (web/dist, or /usr/share/aloft/console); unset: no console",
+       [](ServerConfig& c, std::string_view v) {
+         c.console_dir = std::string(v);
+         return Ok();
+       }},
       {"secrets", "kek_file",
        "key-encryption key of the online signing keys (0600; default <data_dir>/kek; keep it "
        "off the data volume; ALOFTD_KEK overrides with the key itself)",

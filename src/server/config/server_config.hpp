@@ -45,6 +45,7 @@ struct ServerConfig {
   // The key-encryption key of the online signing keys; empty: <data_dir>/kek. The
   // environment variable ALOFTD_KEK, when set, is the KEK itself and wins.
   std::filesystem::path kek_file;
+  std::filesystem::path console_dir;  // the built web console (web/dist); empty: not served
   std::filesystem::path kek_path() const { return kek_file.empty() ? data_dir / "kek" : kek_file; }
 
   std::filesystem::path database_path() const { return data_dir / "aloft.db"; }

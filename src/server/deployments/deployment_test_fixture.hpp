@@ -1,7 +1,7 @@
 #pragma once
 
 // Shared by the deployments tests: a migrated SQLite database in a temporary directory (the
-// server's migrations followed by the deployments schema, as aloftd will run them), a fake
+// server's migrations, as aloftd runs them), a fake
 // release catalog and a Director assigner that records every call. For tests only.
 
 #include <gtest/gtest.h>
@@ -17,7 +17,6 @@
 #include "platform/sqlite/connection_pool.hpp"
 #include "platform/sqlite/migrator.hpp"
 #include "server/deployments/ports.hpp"
-#include "server/deployments/sqlite/schema.hpp"
 #include "server/deployments/sqlite/sqlite_deployment_store.hpp"
 #include "server/store/sqlite/migrations.hpp"
 #include "testing/temp_dir_fixture.hpp"
@@ -26,13 +25,10 @@ namespace aloft::server::deployments {
 
 inline Timestamp T(const char* text) { return *aloft::ParseTimestamp(text); }
 
-// The server's migrations plus ours as the next version, whatever that number is today.
+// The server's migrations, which include the deployment tables.
 inline std::vector<platform::sqlite::Migration> MigrationsWithDeployments() {
   auto server = store::sqlite::ServerMigrations();
-  std::vector<platform::sqlite::Migration> all(server.begin(), server.end());
-  all.push_back(
-      {static_cast<std::int64_t>(all.size()) + 1, "deployments", sqlite::DeploymentsSchemaSql()});
-  return all;
+  return {server.begin(), server.end()};
 }
 
 inline std::string Sha(char c) { return std::string(64, c); }

@@ -5,7 +5,7 @@
 
 namespace aloft::server::deployments::sqlite {
 
-// Deployments and rollout rows in SQLite (tables of DeploymentsSchemaSql()). Each call leases
+// Deployments and rollout rows in SQLite (tables of migration 5 in server/store/sqlite/migrations.cpp). Each call leases
 // one connection from the pool for its duration; multi-row writes run in one transaction
 // (BEGIN IMMEDIATE). The pool's database must be migrated before use. `pool` must outlive the
 // store.

@@ -70,9 +70,145 @@ CREATE TABLE repo_metadata (
 ) STRICT;
 )sql";
 
-constexpr std::array<platform::sqlite::Migration, 2> kMigrations = {{
+// Operator accounts (server/operators): users, console sessions and API tokens. Secrets are
+// stored only as hashes (Argon2id for passwords, SHA-256 for session and token secrets); TOTP
+// seeds must be readable by the server and are kept in this 0600 database only.
+constexpr std::string_view kOperators = R"sql(
+CREATE TABLE operators (
+  username             TEXT PRIMARY KEY,
+  role                 TEXT NOT NULL
+                       CHECK (role IN ('admin', 'release-manager', 'operator', 'viewer', 'auditor')),
+  password_hash        TEXT NOT NULL,
+  must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1)),
+  totp_secret          BLOB,
+  totp_pending_secret  BLOB,
+  totp_last_step       INTEGER NOT NULL DEFAULT -1,
+  created_at           TEXT NOT NULL,
+  updated_at           TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE operator_sessions (
+  secret_hash  TEXT PRIMARY KEY,
+  username     TEXT NOT NULL REFERENCES operators (username) ON DELETE CASCADE,
+  csrf_token   TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at   TEXT NOT NULL
+) STRICT;
+CREATE INDEX operator_sessions_by_user ON operator_sessions (username);
+
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  secret_hash  TEXT NOT NULL UNIQUE,
+  name         TEXT NOT NULL,
+  username     TEXT NOT NULL REFERENCES operators (username) ON DELETE CASCADE,
+  role         TEXT NOT NULL
+               CHECK (role IN ('admin', 'release-manager', 'operator', 'viewer', 'auditor')),
+  created_at   TEXT NOT NULL,
+  expires_at   TEXT NOT NULL,
+  last_used_at TEXT
+) STRICT;
+CREATE INDEX api_tokens_by_user ON api_tokens (username, created_at);
+)sql";
+
+// The audit trail (server/audit): a hash chain, plus its head in a one-row table updated in
+// the same transaction as each append, so removing records from the end is detectable. The
+// triggers make accidental edits fail; they are no defence against someone with write access
+// to the file (the chain is).
+constexpr std::string_view kAudit = R"sql(
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY,
+  at        TEXT NOT NULL,
+  actor     TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  target    TEXT NOT NULL,
+  outcome   TEXT NOT NULL,
+  details   TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE audit_head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+INSERT INTO audit_head (id, seq, hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+  BEGIN SELECT RAISE(ABORT, 'the audit head cannot be deleted'); END;
+)sql";
+
+// Timestamps are "YYYY-MM-DDTHH:MM:SSZ" text, which sorts and compares like time.
+// deployment_devices.device_id has no foreign key to devices: a rollout row is history and
+// outlives a deleted device.
+// Deployments (server/deployments).
+constexpr std::string_view kDeployments = R"sql(
+CREATE TABLE deployments (
+  seq                       INTEGER PRIMARY KEY AUTOINCREMENT,
+  id                        TEXT NOT NULL UNIQUE,
+  release                   TEXT NOT NULL,
+  release_version           TEXT NOT NULL,
+  target                    TEXT NOT NULL,
+  hardware_ids              TEXT NOT NULL,
+  image_sha256              TEXT NOT NULL,
+  selector                  TEXT NOT NULL,
+  phases                    TEXT NOT NULL,
+  failure_threshold_percent INTEGER NOT NULL CHECK (failure_threshold_percent BETWEEN 0 AND 100),
+  min_devices_for_threshold INTEGER NOT NULL CHECK (min_devices_for_threshold >= 1),
+  phase_deadline_seconds    INTEGER NOT NULL CHECK (phase_deadline_seconds > 0),
+  window_start_minute       INTEGER CHECK (window_start_minute BETWEEN 0 AND 1439),
+  window_end_minute         INTEGER CHECK (window_end_minute BETWEEN 0 AND 1439),
+  state                     TEXT NOT NULL
+                            CHECK (state IN ('active', 'paused', 'completed', 'cancelled')),
+  paused_reason             TEXT NOT NULL DEFAULT '',
+  current_phase             INTEGER NOT NULL CHECK (current_phase >= 0),
+  acknowledged_failures     INTEGER NOT NULL DEFAULT 0 CHECK (acknowledged_failures >= 0),
+  created_at                TEXT NOT NULL,
+  created_by                TEXT NOT NULL,
+  updated_at                TEXT NOT NULL,
+  CHECK ((window_start_minute IS NULL) = (window_end_minute IS NULL))
+) STRICT;
+CREATE INDEX deployments_by_state ON deployments (state, seq);
+
+CREATE TABLE deployment_devices (
+  deployment_id     TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+  device_id         TEXT NOT NULL,
+  phase             INTEGER NOT NULL CHECK (phase >= 0),
+  state             TEXT NOT NULL
+                    CHECK (state IN ('pending', 'downloading', 'installing', 'rebooting',
+                                     'succeeded', 'failed', 'rolled_back')),
+  director_assigned INTEGER NOT NULL CHECK (director_assigned IN (0, 1)),
+  assigned_at       TEXT NOT NULL,
+  updated_at        TEXT NOT NULL,
+  deadline          TEXT NOT NULL,
+  message           TEXT NOT NULL DEFAULT '',
+  log_tail          TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (deployment_id, device_id)
+) STRICT, WITHOUT ROWID;
+-- Counts per phase and state come from this index alone (GROUP BY, no row reads).
+CREATE INDEX deployment_devices_counts ON deployment_devices (deployment_id, phase, state);
+-- A device's history, read at every check-in.
+CREATE INDEX deployment_devices_by_device ON deployment_devices (device_id);
+-- The Director names at most one deployment's image per device.
+CREATE UNIQUE INDEX deployment_devices_assigned ON deployment_devices (device_id)
+  WHERE director_assigned = 1;
+-- The deadline sweep visits only rows still in progress.
+CREATE INDEX deployment_devices_overdue ON deployment_devices (deadline)
+  WHERE state IN ('pending', 'downloading', 'installing', 'rebooting');
+)sql";
+
+constexpr std::array<platform::sqlite::Migration, 5> kMigrations = {{
     {1, "devices_enrollment_reports", kDevices},
     {2, "repositories", kRepositories},
+    {3, "operators", kOperators},
+    {4, "audit_log", kAudit},
+    {5, "deployments", kDeployments},
 }};
 
 }  // namespace

@@ -1,0 +1,28 @@
+#pragma once
+
+// GET /api/v1/device/updates: the device's "anything for me?". Answered from the database:
+// the deployment service decides (and tells the Director only when the answer changed), so
+// the check-in of a device with nothing to do costs a token check, one device read and one
+// rollout lookup — the path the check-in benchmark measures.
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "server/api/device_routes.hpp"
+#include "server/deployments/deployment_service.hpp"
+#include "server/http/router.hpp"
+
+namespace aloft::server::api {
+
+struct CheckInDeps {
+  DeviceApiDeps& device;
+  deployments::DeploymentService& deployments;
+  // The version of the device's latest Director targets (0 before the first), so an agent
+  // can skip refreshing metadata that did not move.
+  std::function<Result<std::int64_t>(std::string_view device_id)> director_targets_version;
+};
+
+Status RegisterCheckInRoutes(http::Router& router, CheckInDeps& deps);
+
+}  // namespace aloft::server::api

@@ -1,0 +1,41 @@
+#pragma once
+
+// Releasing software, as operators do it with aloftctl: upload the artifacts, then the Image
+// repository's offline-signed root (when it changed) and targets. aloftd cannot sign a release
+// itself; it checks, stores and serves what the offline keys signed.
+//
+//   PUT /api/v1/artifacts/{sha256}      releases.manage  raw bytes, streamed to disk, capped
+//   PUT /api/v1/image-repo/root         releases.manage  signed root.json
+//   PUT /api/v1/image-repo/targets      releases.manage  signed targets.json (artifacts first)
+//   GET /api/v1/online-keys             releases.read    the keys the offline root must name
+//   GET /api/v1/director-repo/root      releases.read    the Director's root, the trust anchor
+//                                                        to provision into device images
+//   GET /api/v1/releases                releases.read
+//   GET /api/v1/releases/{name}         releases.read
+
+#include <cstdint>
+#include <functional>
+
+#include "core/codec/json.hpp"
+#include "server/api/management_common.hpp"
+#include "server/blobs/object_store.hpp"
+#include "server/http/router.hpp"
+#include "server/releases/release_catalog.hpp"
+#include "server/repo/image_repository.hpp"
+
+namespace aloft::server::api {
+
+struct ReleaseApiDeps {
+  OperatorGate gate;
+  audit::AuditLog& audit;
+  blobs::ObjectStore& blobs;
+  repo::ImageRepository& image;
+  releases::ReleaseCatalog& catalog;
+  core::codec::Json online_keys;  // {"snapshot":{keyid,key},"timestamp":{...}}
+  std::function<Result<Bytes>()> director_root;
+  std::uint64_t max_artifact_bytes = 0;
+};
+
+Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps);
+
+}  // namespace aloft::server::api

@@ -1,0 +1,31 @@
+#pragma once
+
+// A background thread that calls a function every `interval` until stopped: aloftd's
+// housekeeping (rollout evaluation). Stop() wakes it at once, so shutdown never waits for a
+// whole interval.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace aloft::server::app {
+
+class Periodic {
+ public:
+  Periodic(std::chrono::milliseconds interval, std::function<void()> task);
+  ~Periodic();  // Stop()
+  Periodic(const Periodic&) = delete;
+  Periodic& operator=(const Periodic&) = delete;
+
+  void Stop();
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace aloft::server::app
