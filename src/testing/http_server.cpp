@@ -246,6 +246,7 @@ void TestHttpServer::Serve() {
 
 void TestHttpServer::HandleConnection(int fd) {
   std::string head;
+  std::string rest;
   for (;;) {
     if (!WaitFor(fd, POLLIN, kHeadTimeout)) return;
     char buffer[4096];
@@ -254,6 +255,7 @@ void TestHttpServer::HandleConnection(int fd) {
     if (n <= 0) return;
     head.append(buffer, static_cast<std::size_t>(n));
     if (const std::size_t end = head.find("\r\n\r\n"); end != std::string::npos) {
+      rest = head.substr(end + 4);  // the first bytes of the body, if any
       head.resize(end + 2);
       break;
     }
@@ -265,7 +267,26 @@ void TestHttpServer::HandleConnection(int fd) {
     }
   }
 
-  const std::optional<Request> request = ParseHead(head);
+  std::optional<Request> request = ParseHead(head);
+  if (request) {
+    // Reads a Content-Length body (uploads), so handlers can check what clients send.
+    std::size_t length = 0;
+    if (auto it = request->headers.find("content-length"); it != request->headers.end()) {
+      const std::string& v = it->second;
+      const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+      if (ec != std::errc() || end != v.data() + v.size() || length > kMaxBodyBytes) return;
+    }
+    while (rest.size() < length) {
+      if (!WaitFor(fd, POLLIN, kHeadTimeout)) return;
+      char buffer[65536];
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (n <= 0) return;
+      rest.append(buffer, static_cast<std::size_t>(n));
+    }
+    rest.resize(std::min(rest.size(), length));
+    request->body = ToBytes(rest);
+  }
   Response response;
   if (!request) {
     response.status = 400;

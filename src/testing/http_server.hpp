@@ -38,7 +38,10 @@ class TestHttpServer {
     std::string path;    // target without the query string: "/metadata/1.root.json"
     // Header names lower-cased; values with surrounding blanks trimmed. Last one wins.
     std::map<std::string, std::string> headers;
+    // The body, when the request announced one with Content-Length (at most kMaxBodyBytes).
+    Bytes body;
   };
+  static constexpr std::size_t kMaxBodyBytes = std::size_t{64} * 1024 * 1024;
 
   struct Response {
     int status = 200;

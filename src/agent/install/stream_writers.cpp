@@ -57,6 +57,10 @@ Status ZstdDecompressWriter::Write(ByteView data) {
       if (auto pushed = next_.Write(ByteView(out_.data(), out.pos)); !pushed) return pushed;
     }
     out_full = out.pos == out.size;
+    // 0: the frame is decoded and flushed. When that happens just as the output fills up
+    // (images that are a multiple of 128 KiB), another call would start on a next frame and
+    // replace the 0 with that frame's header size hint, failing Finish().
+    if (rc == 0 && in.pos == in.size) break;
   } while (in.pos < in.size || out_full);
   return Ok();
 }
