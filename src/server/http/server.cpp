@@ -12,6 +12,7 @@
 
 #include <array>
 #include <atomic>
+#include <limits>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -303,6 +304,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     head_parser_.emplace();
     head_parser_->header_limit(static_cast<std::uint32_t>(server_.config.max_header_bytes));
     head_parser_->eager(false);
+    // Beast checks Content-Length against the parser's body limit (1 MB by default) as soon as
+    // the head arrives; the route's own limit is applied once the route is known (413).
+    head_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     Tcp().expires_after(server_.config.header_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *head_parser_,

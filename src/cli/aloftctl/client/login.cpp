@@ -28,9 +28,9 @@ Result<ApiReply> PostSession(ApiClient& api, const LoginRequest& request,
   return api.Exchange(std::move(call), false);
 }
 
-}  // namespace
-
-Result<IssuedToken> Login(ApiClient& api, const LoginRequest& request, const TotpPrompt& totp) {
+// Signs in (asking for the TOTP code when the server wants one) and returns the session.
+Result<Session> OpenSession(ApiClient& api, const LoginRequest& request, const TotpPrompt& totp,
+                            bool& must_change_password) {
   auto reply = PostSession(api, request, request.totp);
   if (!reply) return Fail(reply.error());
   const Json* error = reply->body.Find("error");
@@ -46,14 +46,76 @@ Result<IssuedToken> Login(ApiClient& api, const LoginRequest& request, const Tot
   }
   Session session;
   session.csrf = StringOf(reply->body, "csrf_token");
-  if (const Json* user = reply->body.Find("user")) session.username = StringOf(*user, "username");
+  must_change_password = false;
+  if (const Json* flag = reply->body.Find("must_change_password"); flag && flag->IsBool()) {
+    must_change_password = flag->AsBool();
+  }
+  if (const Json* user = reply->body.Find("user")) {
+    session.username = StringOf(*user, "username");
+    if (const Json* flag = user->Find("must_change_password"); flag && flag->IsBool()) {
+      must_change_password = must_change_password || flag->AsBool();
+    }
+  }
   auto cookie = reply->raw.Cookie("aloft_session");
   if (!cookie || cookie->empty() || session.csrf.empty()) {
     return Fail(Errc::kUnavailable, "aloftd's login answer has no session cookie or CSRF token");
   }
   session.cookie = *cookie;
-  const std::vector<std::pair<std::string, std::string>> auth = {
-      {"Cookie", "aloft_session=" + session.cookie}, {"X-CSRF-Token", session.csrf}};
+  return session;
+}
+
+std::vector<std::pair<std::string, std::string>> AuthHeaders(const Session& session) {
+  return {{"Cookie", "aloft_session=" + session.cookie}, {"X-CSRF-Token", session.csrf}};
+}
+
+void CloseSession(ApiClient& api, const Session& session) {
+  http::ManagementRequest logout;
+  logout.method = http::HttpMethod::kDelete;
+  logout.url = api.Url("/api/v1/session");
+  logout.headers = AuthHeaders(session);
+  (void)api.Exchange(std::move(logout), false);
+}
+
+}  // namespace
+
+Result<IssuedToken> Login(ApiClient& api, const LoginRequest& request, const TotpPrompt& totp,
+                          const NewPasswordPrompt& new_password) {
+  bool must_change = false;
+  auto opened = OpenSession(api, request, totp, must_change);
+  if (!opened) return Fail(opened.error());
+  Session session = std::move(*opened);
+  if (must_change) {
+    if (!new_password) {
+      CloseSession(api, session);
+      return Fail(Errc::kInvalidArgument,
+                  "the account still has its one-time password: choose a new one "
+                  "(--new-password-file FILE, $ALOFT_NEW_PASSWORD or the prompt)");
+    }
+    auto chosen = new_password();
+    if (!chosen) {
+      CloseSession(api, session);
+      return Fail(chosen.error());
+    }
+    http::ManagementRequest change;
+    change.method = http::HttpMethod::kPut;
+    change.url = api.Url("/api/v1/users/self/password");
+    change.headers = AuthHeaders(session);
+    change.body = core::codec::DumpJson(
+        Json::Object{{"current", request.password}, {"new", *chosen}});
+    auto changed = api.Exchange(std::move(change), false);
+    CloseSession(api, session);
+    if (!changed) return Fail(changed.error());
+    if (changed->status != 204 && changed->status != 200) {
+      return Fail(api.Refuse("the password change", *changed));
+    }
+    LoginRequest again = request;
+    again.password = *chosen;
+    again.totp.reset();
+    opened = OpenSession(api, again, totp, must_change);
+    if (!opened) return Fail(opened.error());
+    session = std::move(*opened);
+  }
+  const std::vector<std::pair<std::string, std::string>> auth = AuthHeaders(session);
 
   Json token_body =
       Json::Object{{"name", request.token_name}, {"expires_in_days", request.token_days}};

@@ -223,6 +223,9 @@ void Builder::AddServer() {
   login->add_option("--username", login_.username, "your user name")->required();
   login->add_option("--password-file", login_.password_file,
                     "file whose first line is the password (else $ALOFT_PASSWORD or a prompt)");
+  login->add_option("--new-password-file", login_.new_password_file,
+                    "first login: file with the password replacing the one-time password (else "
+                    "$ALOFT_NEW_PASSWORD or a prompt)");
   login->add_option("--totp", login_.totp, "TOTP code (asked for when required)");
   login->add_option("--token-name", login_.token_name, "name of the API token");
   login->add_option("--token-role", login_.token_role, "a role at most your own");

@@ -257,6 +257,62 @@ class OnlineTest : public AppTest {
   FakeServer server_;
 };
 
+TEST_F(OnlineTest, FirstLoginReplacesTheOneTimePassword) {
+  env_vars_["ALOFT_PASSWORD"] = "one-time-pass";
+  env_vars_["ALOFT_NEW_PASSWORD"] = "a much better password";
+  std::vector<std::string> passwords;
+  server_.On("POST /api/v1/session", [&](const TestHttpServer::Request& r) {
+    auto body = core::codec::ParseJson(AsChars(r.body));
+    passwords.push_back(body->Find("password")->AsString());
+    TestHttpServer::Response resp;
+    const bool first = passwords.size() == 1;
+    resp.body = ToBytes(std::string(R"({"user":{"username":"admin","role":"admin"},)") +
+                        R"("csrf_token":"csrf-1","expires":"2030-01-02T00:00:00Z",)" +
+                        R"("must_change_password":)" + (first ? "true" : "false") + "}");
+    resp.headers = {{"Set-Cookie", "aloft_session=s" + std::to_string(passwords.size()) +
+                                       "; Path=/; HttpOnly; SameSite=Strict"}};
+    return resp;
+  });
+  server_.OnJson("PUT /api/v1/users/self/password", 204, Json());
+  server_.OnJson("POST /api/v1/tokens", 201,
+                 Json::Object{{"id", "tok-1"}, {"name", "aloftctl"}, {"role", "admin"},
+                              {"expires", "2030-01-31T00:00:00Z"}, {"token", "alo_abc"}});
+  server_.OnJson("DELETE /api/v1/session", 204, Json());
+
+  Outcome login = Online({"login", "--username", "admin"});
+  ASSERT_EQ(login.code, kExitOk) << login.err;
+  EXPECT_EQ(passwords, (std::vector<std::string>{"one-time-pass", "a much better password"}));
+  bool changed = false;
+  for (const auto& request : server_.seen()) {
+    if (request.target == "/api/v1/users/self/password") {
+      changed = true;
+      EXPECT_EQ(request.headers.at("cookie"), "aloft_session=s1");
+      EXPECT_EQ(request.body,
+                R"({"current":"one-time-pass","new":"a much better password"})");
+    }
+    if (request.target == "/api/v1/tokens") {
+      EXPECT_EQ(request.headers.at("cookie"), "aloft_session=s2") << "the new session";
+    }
+  }
+  EXPECT_TRUE(changed);
+}
+
+TEST_F(OnlineTest, FirstLoginWithoutANewPasswordSaysHow) {
+  env_vars_["ALOFT_PASSWORD"] = "one-time-pass";
+  server_.On("POST /api/v1/session", [&](const TestHttpServer::Request&) {
+    TestHttpServer::Response resp;
+    resp.body = ToBytes(R"({"user":{"username":"admin","role":"admin","must_change_password":true},)"
+                        R"("csrf_token":"c","expires":"2030-01-02T00:00:00Z"})");
+    resp.headers = {{"Set-Cookie", "aloft_session=s1; Path=/"}};
+    return resp;
+  });
+  server_.OnJson("DELETE /api/v1/session", 204, Json());
+  prompt_ = nullptr;
+  Outcome login = Online({"login", "--username", "admin"});
+  EXPECT_NE(login.code, kExitOk);
+  EXPECT_NE(login.err.find("--new-password-file"), std::string::npos) << login.err;
+}
+
 TEST_F(OnlineTest, LoginTradesTheSessionForAStoredToken) {
   env_vars_["ALOFT_PASSWORD"] = "hunter2hunter2";
   int session_posts = 0;

@@ -161,6 +161,25 @@ int Login(Context& ctx, const LoginArgs& args) {
     auto code = ctx.env().prompt("TOTP code: ", false);
     if (!code) return Fail(Errc::kInvalidArgument, "a TOTP code is required: use --totp CODE");
     return code;
+  }, [&ctx, &args]() -> Result<std::string> {
+    if (!args.new_password_file.empty()) {
+      auto text = platform::posix::ReadPrivateKeyFile(args.new_password_file);
+      if (!text) return Fail(std::move(text).error().WithContext("--new-password-file"));
+      std::string line = text->substr(0, text->find('\n'));
+      keys::Wipe(*text);
+      return line;
+    }
+    if (auto env = ctx.Getenv("ALOFT_NEW_PASSWORD"); env && !env->empty()) return *env;
+    if (!ctx.env().prompt) {
+      return Fail(Errc::kInvalidArgument,
+                  "the one-time password must be changed: use --new-password-file FILE");
+    }
+    auto typed = ctx.env().prompt("New password (at least 12 characters): ", true);
+    if (!typed) {
+      return Fail(Errc::kInvalidArgument,
+                  "the one-time password must be changed: use --new-password-file FILE");
+    }
+    return typed;
   });
   keys::Wipe(request.password);
   if (!issued) return ctx.Failed(issued.error());

@@ -16,6 +16,7 @@ namespace aloft::cli::aloftctl::commands {
 struct LoginArgs {
   std::string username;
   std::string password_file;
+  std::string new_password_file;  // for the first login, which must replace the one-time password
   std::string totp;
   std::string token_name;
   std::string token_role;
