@@ -241,6 +241,10 @@ void Builder::AddServer() {
   CLI::App* repo = Group(&app_, "repo", "the Image repository on the server");
   Leaf(repo, "upload-root", "upload the signed root versions the server does not have",
        [this] { return RepoUploadRoot(ctx_); });
+  CLI::App* director_root =
+      Leaf(repo, "director-root", "the Director's root.json, to provision into devices",
+           [this] { return RepoDirectorRoot(ctx_, output_); });
+  director_root->add_option("--output", output_, "write it to this file");
 
   CLI::App* audit = Group(&app_, "audit", "the tamper-evident audit trail");
   CLI::App* list =

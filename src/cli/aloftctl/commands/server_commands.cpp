@@ -11,6 +11,8 @@
 #include "cli/aloftctl/repo/signing.hpp"
 #include "core/base/percent_encode.hpp"
 #include "core/crypto/keys.hpp"
+#include "core/metadata/model.hpp"
+#include "core/metadata/verify.hpp"
 #include "platform/posix/files.hpp"
 #include "platform/posix/key_files.hpp"
 
@@ -232,6 +234,38 @@ int OnlineKeys(Context& ctx, const std::string& output_file) {
     }
   }
   ctx.out() << text;
+  return kExitOk;
+}
+
+int RepoDirectorRoot(Context& ctx, const std::string& output_file) {
+  auto api = ctx.Api();
+  if (!api) return ctx.Failed(api.error());
+  auto body = (*api)->Get("/api/v1/director-repo/root");
+  if (!body) return ctx.Failed(body.error());
+  // The same checks a device applies to its anchor: a root, signed by its own threshold.
+  const std::string text = core::codec::DumpJson(*body);
+  auto root = core::metadata::ParseRoot(AsBytes(text));
+  if (!root) return ctx.Failed(root.error().WithContext("the Director root"));
+  const auto role = root->content.roles.find(core::metadata::kRoot);
+  if (role == root->content.roles.end()) {
+    return ctx.Failed(Error(Errc::kVerificationFailed, "the Director root has no root role"));
+  }
+  if (Status s = core::metadata::VerifyThreshold("director root", *root, root->content.keys,
+                                                 role->second);
+      !s) {
+    return ctx.Failed(s.error().WithContext("the Director root"));
+  }
+  if (!output_file.empty()) {
+    if (Status s = platform::posix::AtomicWriteFile(output_file, AsBytes(text), 0644); !s) {
+      return ctx.Failed(s.error());
+    }
+    if (!ctx.global.json) {
+      ctx.out() << "wrote " << output_file << " (the Director trust anchor for devices: "
+                << "agent.toml director_root)\n";
+      return kExitOk;
+    }
+  }
+  ctx.out() << text << "\n";
   return kExitOk;
 }
 

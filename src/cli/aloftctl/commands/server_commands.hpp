@@ -26,6 +26,9 @@ int Login(Context& ctx, const LoginArgs& args);
 
 int OnlineKeys(Context& ctx, const std::string& output_file);
 int RepoUploadRoot(Context& ctx);
+// The Director's root.json: the second trust anchor to provision into device images (with the
+// Image repository's metadata/1.root.json).
+int RepoDirectorRoot(Context& ctx, const std::string& output_file);
 int ReleaseUpload(Context& ctx, bool skip_artifacts);
 int ReleaseList(Context& ctx);
 int ReleaseShow(Context& ctx, const std::string& name);
