@@ -308,6 +308,104 @@ void ReadHealthChecks(TableReader& top, std::optional<Error>& error, std::string
   }
 }
 
+// An array of strings at `key`; nullopt when absent (or on error, which `reader` records).
+std::optional<std::vector<std::string>> StringArray(TableReader& reader, std::string_view key,
+                                                    bool allow_empty) {
+  const toml::node* node = reader.Node(key);
+  if (node == nullptr) return std::nullopt;
+  const toml::array* array = node->as_array();
+  if (array == nullptr || (!allow_empty && array->empty())) {
+    reader.SetError(key, allow_empty ? "must be an array of strings"
+                                     : "must be a non-empty array of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (const toml::node& element : *array) {
+    if (!element.is_string()) {
+      reader.SetError(key, "must be an array of strings");
+      return std::nullopt;
+    }
+    out.push_back(*element.value<std::string>());
+  }
+  return out;
+}
+
+void ReadUpdateKeys(TableReader& top, std::optional<Error>& error, std::string_view source,
+                    AgentConfig& config) {
+  config.director_root = top.Path("director_root");
+  config.image_root = top.Path("image_root");
+  if (auto argv = StringArray(top, "reboot_command", /*allow_empty=*/false)) {
+    if (!fs::path(argv->front()).is_absolute()) {
+      top.SetError("reboot_command", "program must be an absolute path, not '" + argv->front() +
+                                         "'");
+    }
+    config.reboot_command = std::move(*argv);
+  }
+  if (auto v = top.Int("max_update_attempts", 1, 100)) {
+    config.max_update_attempts = static_cast<int>(*v);
+  }
+
+  if (const toml::table* table = top.Table("attributes")) {
+    TableReader reader(*table, "attributes.", source, error);
+    for (const auto& [key, node] : *table) {
+      const std::string name(key.str());
+      auto value = reader.String(name);
+      if (!value) {
+        reader.Require(name, false);
+        break;
+      }
+      if (!core::wire::IsValidId(name)) {
+        reader.SetError(name, "is not a valid attribute name (1-128 of A-Z a-z 0-9 . _ : -)");
+      } else if (value->size() > core::wire::kMaxTextBytes) {
+        reader.SetError(name, "is longer than 4096 bytes");
+      }
+      config.attributes[name] = *value;
+    }
+  }
+  if (auto tags = StringArray(top, "tags", /*allow_empty=*/true)) {
+    std::set<std::string> unique;
+    for (const std::string& tag : *tags) {
+      if (!core::wire::IsValidId(tag)) {
+        top.SetError("tags", "'" + tag + "' is not a valid tag (1-128 of A-Z a-z 0-9 . _ : -)");
+      }
+      unique.insert(tag);
+    }
+    if (config.attributes.contains("tags")) {
+      top.SetError("tags", "set either tags or attributes.tags");
+    }
+    std::string joined;
+    for (const std::string& tag : unique) joined += (joined.empty() ? "" : ",") + tag;
+    if (!unique.empty()) config.attributes["tags"] = joined;
+  }
+  if (config.attributes.size() > core::wire::kMaxAttributes) {
+    top.SetError("attributes", "more than 64 attributes");
+  }
+
+  const toml::table* table = top.Table("download");
+  if (table == nullptr) return;
+  TableReader reader(*table, "download.", source, error);
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  DownloadConfig& d = config.download;
+  if (auto v = reader.Int("max_bytes_per_second", 0, kMax)) {
+    d.max_bytes_per_second = static_cast<std::uint64_t>(*v);
+  }
+  if (auto v = reader.Int("retries", 0, 100)) d.retries = static_cast<int>(*v);
+  if (auto v = reader.Int("retry_initial_seconds", 1, 3600)) {
+    d.retry_initial = std::chrono::seconds(*v);
+  }
+  if (auto v = reader.Int("retry_max_seconds", 1, 24 * 3600)) {
+    d.retry_max = std::chrono::seconds(*v);
+  }
+  if (auto v = reader.Bool("keep_partial")) d.keep_partial = *v;
+  if (auto v = reader.Int("progress_interval_seconds", 0, 3600)) {
+    d.progress_interval = std::chrono::seconds(*v);
+  }
+  if (d.retry_max < d.retry_initial) {
+    reader.SetError("retry_max_seconds", "must not be below retry_initial_seconds");
+  }
+  reader.RejectUnknownKeys();
+}
+
 }  // namespace
 
 Result<AgentConfig> ParseConfig(std::string_view toml_text, std::string_view source,
@@ -363,6 +461,7 @@ Result<AgentConfig> ParseConfig(std::string_view toml_text, std::string_view sou
   ReadBootloader(top, error, source, config);
   ReadLimits(top, error, source, config);
   ReadHealthChecks(top, error, source, config);
+  ReadUpdateKeys(top, error, source, config);
   top.RejectUnknownKeys();
   if (error) return Fail(std::move(*error));
   return config;

@@ -20,6 +20,24 @@
 //   [limits] max_image_bytes = ..., max_metadata_bytes = ..., download_timeout_seconds = ...
 //   [[health_checks]] command = ["/usr/bin/check"], timeout_seconds = 60
 //
+// The update loop (all optional for `enroll` and `status`; `check`, `daemon` and `install`
+// need the trust anchors):
+//   director_root = "/etc/aloft/director-root.json"  # initial Director root.json (trust anchor,
+//   image_root = "/etc/aloft/image-root.json"        # provisioned with the device image)
+//   reboot_command = ["/sbin/reboot"]           # default; with the simulated bootloader the
+//                                               # default is "exit 75" (see rebooters.hpp)
+//   max_update_attempts = 3                     # 1 ..= 100: tries of one deployment after
+//                                               # transient failures (never after a rollback)
+//   tags = ["canary", "lab"]                    # sent in the inventory as attributes.tags
+//   [attributes] site = "berlin"                # inventory attributes (ids → strings)
+//   [download] max_bytes_per_second = 0         # bandwidth cap, 0 = none
+//              retries = 5                      # 0 ..= 100 resumes after an interruption
+//              retry_initial_seconds = 1        # back-off: doubles up to retry_max_seconds,
+//              retry_max_seconds = 60           # with random jitter
+//              keep_partial = true              # keep downloaded bytes (0600, <data_dir>/
+//                                               # downloads) to resume after a restart
+//              progress_interval_seconds = 5    # at most one progress report per interval
+//
 // Rules: unknown keys anywhere are errors (typo safety); paths must be absolute (a daemon's
 // working directory is no anchor); every error reads "<file>: <key>: <what is wrong>".
 // Environment: ALOFT_AGENT_<KEY> (upper case) overrides each top-level scalar key, e.g.
@@ -55,6 +73,15 @@ struct Limits {
   std::chrono::seconds download_timeout{std::chrono::hours(6)};
 };
 
+struct DownloadConfig {
+  std::uint64_t max_bytes_per_second = 0;  // 0: no cap
+  int retries = 5;
+  std::chrono::seconds retry_initial{1};
+  std::chrono::seconds retry_max{60};
+  bool keep_partial = true;
+  std::chrono::seconds progress_interval{5};
+};
+
 struct HealthCheck {
   std::vector<std::string> command;  // argv; command[0] is an absolute path
   std::chrono::seconds timeout{60};
@@ -76,6 +103,13 @@ struct AgentConfig {
   BootloaderConfig bootloader;
   Limits limits;
   std::vector<HealthCheck> health_checks;
+  std::optional<std::filesystem::path> director_root;
+  std::optional<std::filesystem::path> image_root;
+  std::vector<std::string> reboot_command;  // empty: the bootloader's default (see above)
+  int max_update_attempts = 3;
+  // Inventory attributes; `tags` arrive here as attributes["tags"] = "a,b" (sorted, unique).
+  std::map<std::string, std::string> attributes;
+  DownloadConfig download;
 };
 
 // ALOFT_AGENT_* variables, name → value.

@@ -163,6 +163,80 @@ TEST(ConfigTest, EnvironmentOverridesTopLevelScalars) {
   EXPECT_NE(message.find("ALOFT_AGENT_POLL_JITTER_PERCENT"), std::string::npos) << message;
 }
 
+TEST(ConfigTest, UpdateLoopKeysHaveDefaults) {
+  auto c = ParseConfig(kGood, "agent.toml");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_FALSE(c->director_root);
+  EXPECT_FALSE(c->image_root);
+  EXPECT_TRUE(c->reboot_command.empty());
+  EXPECT_EQ(c->max_update_attempts, 3);
+  EXPECT_TRUE(c->attributes.empty());
+  EXPECT_EQ(c->download.max_bytes_per_second, 0u);
+  EXPECT_EQ(c->download.retries, 5);
+  EXPECT_EQ(c->download.retry_initial, std::chrono::seconds(1));
+  EXPECT_EQ(c->download.retry_max, std::chrono::seconds(60));
+  EXPECT_TRUE(c->download.keep_partial);
+  EXPECT_EQ(c->download.progress_interval, std::chrono::seconds(5));
+}
+
+TEST(ConfigTest, UpdateLoopKeysAreParsed) {
+  const std::string text = std::string(R"(
+director_root = "/etc/aloft/director-root.json"
+image_root = "/etc/aloft/image-root.json"
+reboot_command = ["/bin/systemctl", "reboot"]
+max_update_attempts = 5
+tags = ["lab", "canary", "lab"]
+)") + kGood + R"(
+[attributes]
+site = "berlin"
+[download]
+max_bytes_per_second = 1048576
+retries = 2
+retry_initial_seconds = 2
+retry_max_seconds = 30
+keep_partial = false
+progress_interval_seconds = 0
+)";
+  auto c = ParseConfig(text, "agent.toml");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_EQ(c->director_root, std::filesystem::path("/etc/aloft/director-root.json"));
+  EXPECT_EQ(c->image_root, std::filesystem::path("/etc/aloft/image-root.json"));
+  EXPECT_EQ(c->reboot_command, (std::vector<std::string>{"/bin/systemctl", "reboot"}));
+  EXPECT_EQ(c->max_update_attempts, 5);
+  EXPECT_EQ(c->attributes,
+            (std::map<std::string, std::string>{{"site", "berlin"}, {"tags", "canary,lab"}}));
+  EXPECT_EQ(c->download.max_bytes_per_second, 1048576u);
+  EXPECT_EQ(c->download.retries, 2);
+  EXPECT_EQ(c->download.retry_initial, std::chrono::seconds(2));
+  EXPECT_EQ(c->download.retry_max, std::chrono::seconds(30));
+  EXPECT_FALSE(c->download.keep_partial);
+  EXPECT_EQ(c->download.progress_interval, std::chrono::seconds(0));
+}
+
+TEST(ConfigTest, UpdateLoopKeyErrorsNameTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {With("director_root = \"root.json\""), "director_root: must be an absolute path"},
+      {With("reboot_command = []"), "reboot_command: must be a non-empty array"},
+      {With("reboot_command = [\"reboot\"]"), "reboot_command: program must be an absolute"},
+      {With("max_update_attempts = 0"), "max_update_attempts: must be between"},
+      {With("tags = [\"bad tag\"]"), "tags: 'bad tag' is not a valid tag"},
+      {With("tags = [1]"), "tags: must be an array of strings"},
+      {std::string(kGood) + "\n[attributes]\n\"bad name\" = \"x\"\n",
+       "attributes.bad name: is not a valid attribute name"},
+      {std::string(kGood) + "\n[attributes]\nsite = 3\n", "attributes.site: must be a string"},
+      {With("tags = [\"a\"]") + "\n[attributes]\ntags = \"b\"\n",
+       "tags: set either tags or attributes.tags"},
+      {std::string(kGood) + "\n[download]\nretries = -1\n", "download.retries: must be between"},
+      {std::string(kGood) + "\n[download]\nretry_initial_seconds = 10\nretry_max_seconds = 5\n",
+       "download.retry_max_seconds: must not be below"},
+      {std::string(kGood) + "\n[download]\nresume = true\n", "download.resume: unknown key"},
+  };
+  for (const auto& [text, expected] : cases) {
+    const std::string message = ErrorOf(text);
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+  }
+}
+
 using LoadConfigTest = testing::TempDirTest;
 
 TEST_F(LoadConfigTest, ReadsFileAndNamesItInErrors) {

@@ -151,6 +151,18 @@ Result<JsonResponse> DeviceApiClient::Call(HttpMethod method, std::string_view p
   return Fail(Errc::kInternal, what + ": unreachable");
 }
 
+Result<wire::CheckInResponse> DeviceApiClient::CheckIn() {
+  constexpr std::string_view kPath = "/api/v1/device/updates";
+  auto answer = Call(HttpMethod::kGet, kPath, std::nullopt);
+  if (!answer) return Fail(std::move(answer).error());
+  auto parsed = wire::ParseCheckInResponse(answer->body);
+  if (!parsed) {
+    return Fail(Errc::kUnavailable,
+                "GET " + std::string(kPath) + ": unreadable answer: " + parsed.error().message());
+  }
+  return parsed;
+}
+
 Status DeviceApiClient::PutInventory(const wire::Inventory& inventory) {
   auto answer = Call(HttpMethod::kPut, "/api/v1/device/inventory", wire::ToJson(inventory));
   if (!answer) return Fail(std::move(answer).error());

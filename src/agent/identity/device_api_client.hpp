@@ -115,6 +115,9 @@ class DeviceApiClient {
                                             std::string_view path,
                                             const std::optional<core::codec::Json>& body);
 
+  // GET /api/v1/device/updates: whether the server has (or just assigned through the
+  // Director) an update for this device. kUnavailable for an answer that does not parse.
+  Result<core::wire::CheckInResponse> CheckIn();
   // PUT /api/v1/device/inventory.
   Status PutInventory(const core::wire::Inventory& inventory);
   // POST /api/v1/device/reports; the server's acknowledgement.

@@ -198,6 +198,13 @@ Result<std::size_t> ReportQueue::Flush(identity::DeviceApiClient& api) {
   return delivered;
 }
 
+bool ReportQueue::Contains(std::string_view id) const noexcept {
+  for (const Entry& e : entries_) {
+    if (e.report.id == id) return true;
+  }
+  return false;
+}
+
 std::vector<wire::Report> ReportQueue::Pending() const {
   std::vector<wire::Report> out;
   out.reserve(entries_.size());

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/identity/device_api_client.hpp"
@@ -62,6 +63,8 @@ class ReportQueue {
 
   // The queued reports, oldest first.
   std::vector<core::wire::Report> Pending() const;
+  // Whether a report with this id is queued.
+  bool Contains(std::string_view id) const noexcept;
   std::size_t size() const noexcept { return entries_.size(); }
   std::size_t dropped_progress() const noexcept { return dropped_progress_; }
   std::size_t dropped_corrupt() const noexcept { return dropped_corrupt_; }

@@ -64,6 +64,8 @@ TEST_F(ReportQueueTest, RefusesReportsTheServerWouldRefuse) {
   EXPECT_EQ(q->Enqueue(Make("d", wire::UpdateState::kFailed, 0, "same")).error().code(),
             Errc::kInvalidArgument);
   EXPECT_EQ(q->size(), 1u);
+  EXPECT_TRUE(q->Contains("same"));
+  EXPECT_FALSE(q->Contains("other"));
 }
 
 TEST_F(ReportQueueTest, WhenFullOldestProgressGoesNeverATransition) {

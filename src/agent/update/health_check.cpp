@@ -16,7 +16,8 @@ void AppendTail(std::string& tail, std::string_view data) {
 }
 
 // Runs one command to completion or its deadline; output goes to `tail`.
-Status RunOne(const HealthCommand& command, std::string& tail) {
+Status RunOne(const HealthCommand& command, const std::vector<std::string>& env,
+              std::string& tail) {
   if (command.argv.empty()) return Fail(Errc::kInvalidArgument, "empty health-check command");
   const std::filesystem::path program = command.argv[0];
   std::string shown = "$";
@@ -24,7 +25,8 @@ Status RunOne(const HealthCommand& command, std::string& tail) {
   AppendTail(tail, shown + "\n");
 
   auto run = platform::posix::RunCommand(
-      command.argv, command.timeout, [&tail](std::string_view chunk) { AppendTail(tail, chunk); });
+      command.argv, command.timeout, [&tail](std::string_view chunk) { AppendTail(tail, chunk); },
+      env);
   if (!run) {
     const bool timed_out = run.error().code() == Errc::kTimeout;
     AppendTail(tail, (timed_out ? "timeout: " : "") + run.error().message() + "\n");
@@ -49,8 +51,9 @@ Status RunOne(const HealthCommand& command, std::string& tail) {
 
 HealthOutcome CommandHealthChecker::Run() {
   HealthOutcome outcome;
+  const std::vector<std::string> env = environment_ ? environment_() : std::vector<std::string>{};
   for (const HealthCommand& command : commands_) {
-    outcome.status = RunOne(command, outcome.log_tail);
+    outcome.status = RunOne(command, env, outcome.log_tail);
     if (!outcome.status) {
       outcome.status = Fail(std::move(outcome.status).error().WithContext("health check"));
       break;

@@ -5,6 +5,7 @@
 // the only way out), so every command has a timeout.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,14 +40,22 @@ struct HealthCommand {
 //   kNotFound / kIo      a command could not be started
 // The log tail holds "$ <argv...>" before each command's output and "exit N" after it, cut
 // to the last kMaxLogTailBytes. No commands: healthy.
+//
+// `environment`, when set, is asked at each Run() for "NAME=value" entries added to the
+// commands' environment; the agent passes ALOFT_SLOT, ALOFT_SLOT_PATH and ALOFT_IMAGE_VERSION
+// so a check can inspect the image it is judging.
 class CommandHealthChecker final : public HealthChecker {
  public:
-  explicit CommandHealthChecker(std::vector<HealthCommand> commands)
-      : commands_(std::move(commands)) {}
+  using EnvironmentFn = std::function<std::vector<std::string>()>;
+
+  explicit CommandHealthChecker(std::vector<HealthCommand> commands,
+                                EnvironmentFn environment = {})
+      : commands_(std::move(commands)), environment_(std::move(environment)) {}
   HealthOutcome Run() override;
 
  private:
   std::vector<HealthCommand> commands_;
+  EnvironmentFn environment_;
 };
 
 }  // namespace aloft::agent::update

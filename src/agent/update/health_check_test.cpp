@@ -23,6 +23,21 @@ TEST(CommandHealthCheckerTest, PassingCommandsAreHealthy) {
   EXPECT_EQ(outcome.log_tail, "$ /bin/true\nexit 0\n$ /bin/echo ready\nready\nexit 0\n");
 }
 
+TEST(CommandHealthCheckerTest, ChecksSeeTheEnvironmentTheAgentPasses) {
+  CommandHealthChecker checker(
+      {{{"/bin/sh", "-c", "echo \"$ALOFT_SLOT $ALOFT_IMAGE_VERSION\"; test \"$HOME\" != replaced"},
+        5000ms}},
+      [] { return std::vector<std::string>{"ALOFT_SLOT=b", "ALOFT_IMAGE_VERSION=2.0"}; });
+  const HealthOutcome outcome = checker.Run();
+  ASSERT_TRUE(outcome.status) << outcome.status.error().ToString() << outcome.log_tail;
+  EXPECT_NE(outcome.log_tail.find("\nb 2.0\n"), std::string::npos) << outcome.log_tail;
+
+  // A variable the agent sets replaces the inherited one of the same name.
+  CommandHealthChecker replacing({{{"/bin/sh", "-c", "test \"$HOME\" = /nowhere"}, 5000ms}},
+                                 [] { return std::vector<std::string>{"HOME=/nowhere"}; });
+  EXPECT_TRUE(replacing.Run().status);
+}
+
 TEST(CommandHealthCheckerTest, FailingCommandStopsTheRun) {
   CommandHealthChecker checker({{{"/bin/false"}, 5000ms}, {{"/bin/echo", "never runs"}, 5000ms}});
   const HealthOutcome outcome = checker.Run();

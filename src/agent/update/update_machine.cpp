@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/base/hex.hpp"
+#include "core/crypto/hash.hpp"
 
 namespace aloft::agent::update {
 
@@ -103,8 +104,11 @@ std::optional<core::wire::Report> ReportFor(const UpdateRecord& record) {
     case State::kCommitting:
       return std::nullopt;
     case State::kInstalling:
-      report.state = UpdateState::kInstalling;
-      report.message = "installing " + record.target_path + " into " + SlotText(record.target_slot);
+      // Download and install are one streaming step: the server sees "downloading" (with
+      // progress reports) until the slot holds the verified image.
+      report.state = UpdateState::kDownloading;
+      report.message = "downloading and installing " + record.target_path + " into " +
+                       SlotText(record.target_slot);
       break;
     case State::kInstalled:
       report.state = UpdateState::kInstalling;
@@ -140,8 +144,20 @@ std::optional<core::wire::Report> ReportFor(const UpdateRecord& record) {
       report.log_tail = record.log_tail;
       break;
   }
-  report.id = record.deployment_id + "-" + std::string(StateName(record.state)) + "-" +
-              std::to_string(record.attempt);
+  // An install without a deployment (an offline bundle) is named by its image and start time,
+  // so two offline installs never share a report id.
+  const std::string prefix =
+      !record.deployment_id.empty()
+          ? record.deployment_id
+          : "local-" + record.image_sha256.substr(0, 16) + "-" +
+                std::to_string(record.started_at.time_since_epoch().count());
+  const std::string suffix =
+      "-" + std::string(StateName(record.state)) + "-" + std::to_string(record.attempt);
+  report.id = prefix + suffix;
+  if (report.id.size() > core::wire::kMaxIdBytes) {
+    // A deployment id near the 128-character limit: a digest keeps the id valid and unique.
+    report.id = "d" + core::crypto::Sha256Hex(AsBytes(prefix)).substr(0, 32) + suffix;
+  }
   report.deployment_id = record.deployment_id;
   report.at = record.updated_at;
   return report;

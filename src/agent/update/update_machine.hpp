@@ -91,8 +91,10 @@ UpdateRequest MakeUpdateRequest(const core::uptane::ApprovedImage& image,
                                 const install::InstallPlan& plan, slots::SlotId booted);
 
 // The report for a record's state, or nullopt for states that are not reported (kIdle,
-// kCommitting). Deterministic: id "<deployment>-<state>-<attempt>", time record.updated_at,
-// so the report re-sent after a crash is the very same report.
+// kCommitting). Deterministic: id "<deployment>-<state>-<attempt>" (without a deployment:
+// "local-<16 hex of the image sha256>-<start time>-<state>-<attempt>"), time
+// record.updated_at, so the report re-sent after a crash is the very same report. kInstalling
+// is reported as "downloading": download and install are one streaming step.
 std::optional<core::wire::Report> ReportFor(const UpdateRecord& record);
 
 // Runs the install itself (the Installer in production): Ok only when the slot holds the

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,20 @@ struct CurlFetcherOptions {
   // HTTP on 127.0.0.1. Set false in production configurations that require HTTPS.
   bool allow_http = true;
   std::string user_agent = "aloft/0.1";
+  // With allow_http: plain http:// only to a loopback host (127.0.0.0/8, ::1, localhost), the
+  // rule JsonClient applies with allow_insecure_loopback. Off by default for the conformance
+  // suite; the device agent turns it on, so its plain-HTTP test flag cannot reach a network.
+  bool http_loopback_only = false;
+  // Bandwidth cap in bytes per second (CURLOPT_MAX_RECV_SPEED_LARGE); 0 means none.
+  std::uint64_t max_recv_bytes_per_second = 0;
+  // When set, every request carries "Authorization: Bearer <token>" with the token it returns.
+  // It is called with renew = false before a transfer; after an HTTP 401 it is called once
+  // more with renew = true (the token is stale: get a fresh one) and the request is repeated
+  // once. Its error ends the call unchanged. The token never appears in error messages.
+  std::function<Result<std::string>(bool renew)> bearer_token;
+  // Polled while a transfer runs (about once a second and on every chunk); returning true
+  // aborts it with kCancelled. For a daemon that must stop promptly on SIGTERM.
+  std::function<bool()> cancelled;
 };
 
 // One libcurl easy handle, reused across calls so that connections are kept alive.
@@ -52,6 +67,10 @@ class CurlFetcher final : public core::metadata::Fetcher {
 
   // See core::metadata::Fetcher. In detail:
   //   kNotFound         HTTP 403 or 404 (message names the URL); nothing reaches the sink
+  //   kVerificationFailed  HTTP 401 to a request that carried a bearer token, after one
+  //                     renewal (without a bearer_token a 401 is kUnavailable, as before)
+  //   kUnsupported      also: plain http to a non-loopback host with http_loopback_only
+  //   kCancelled        `cancelled` returned true
   //   kTooLarge         Content-Length above `max_bytes`, or more than `max_bytes` arrived (the
   //                     sink has then seen at most `max_bytes` bytes)
   //   kTimeout          connect or total timeout, or the low-speed rule fired
@@ -78,6 +97,9 @@ class CurlFetcher final : public core::metadata::Fetcher {
 
   Status Run(const std::string& url, std::optional<std::uint64_t> offset, std::size_t max_bytes,
              core::io::Writer& sink);
+  // One transfer with `token` (empty: no Authorization header).
+  Status RunOnce(const std::string& url, std::optional<std::uint64_t> offset,
+                 std::size_t max_bytes, core::io::Writer& sink, const std::string& token);
 
   void* const curl_;  // CURL*, kept opaque so this header does not include curl.h
   const Options options_;

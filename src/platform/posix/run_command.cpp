@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <string_view>
 
 #include "platform/posix/files.hpp"
 #include "platform/posix/unique_fd.hpp"
@@ -42,10 +43,34 @@ pid_t WaitRetrying(pid_t pid, int* status, int flags) {
   return rc;
 }
 
+// environ without the variables `extra` sets, then `extra`.
+std::vector<char*> MergedEnvironment(const std::vector<std::string>& extra) {
+  std::vector<char*> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const std::string_view name = text.substr(0, text.find('='));
+    bool replaced = false;
+    for (const std::string& e : extra) {
+      replaced = replaced || std::string_view(e).substr(0, e.find('=')) == name;
+    }
+    if (!replaced) env.push_back(*entry);
+  }
+  // posix_spawn's signature predates const; it does not modify the strings.
+  for (const std::string& e : extra) env.push_back(const_cast<char*>(e.c_str()));
+  env.push_back(nullptr);
+  return env;
+}
+
 }  // namespace
 
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout, const OutputSink& on_output) {
+  return RunCommand(argv, timeout, on_output, {});
+}
+
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout, const OutputSink& on_output,
+                                 const std::vector<std::string>& extra_env) {
   if (argv.empty()) return Fail(Errc::kInvalidArgument, "empty command");
   const std::filesystem::path program = argv[0];
   int pipe_fds[2];
@@ -66,7 +91,9 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
 
   pid_t pid = -1;
   // glibc's posix_spawn reports exec failures (ENOENT, EACCES) as its own result.
-  const int rc = ::posix_spawn(&pid, program.c_str(), actions.get(), nullptr, args.data(), environ);
+  std::vector<char*> env = MergedEnvironment(extra_env);
+  const int rc =
+      ::posix_spawn(&pid, program.c_str(), actions.get(), nullptr, args.data(), env.data());
   if (rc != 0) {
     Error error = ErrnoError(rc, "exec", program);
     if (rc == ENOENT) return Fail(Errc::kNotFound, error.message());

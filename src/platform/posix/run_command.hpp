@@ -32,6 +32,12 @@ using OutputSink = std::function<void(std::string_view chunk)>;
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout, const OutputSink& on_output);
 
+// As above, with `extra_env` ("NAME=value" entries) in the child's environment on top of this
+// process's, each replacing a variable of the same name.
+Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                 std::chrono::milliseconds timeout, const OutputSink& on_output,
+                                 const std::vector<std::string>& extra_env);
+
 // As above, keeping the first `max_output` bytes of the output in CommandResult::output.
 Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                  std::chrono::milliseconds timeout,

@@ -1,0 +1,268 @@
+#include "agent/download/resumable_download.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "platform/posix/files.hpp"
+#include "platform/posix/unique_fd.hpp"
+
+namespace aloft::agent::download {
+namespace {
+
+namespace fs = std::filesystem;
+namespace posix = platform::posix;
+
+constexpr std::size_t kMaxCheckpointFileBytes = 64;
+
+bool IsSha256Hex(std::string_view s) {
+  if (s.size() != 64) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool IsRetryable(Errc code) { return code == Errc::kUnavailable || code == Errc::kTimeout; }
+
+// The partial download on disk: "<sha>.partial" (the bytes) and "<sha>.checkpoint" (how many
+// of them were fsynced, in decimal).
+class Spool {
+ public:
+  // Opens (creating) the spool of `sha256` in `dir` and cuts it to its checkpoint, never past
+  // `length`. Other downloads' spools in `dir` are deleted: only one install runs at a time,
+  // and an abandoned deployment's bytes must not fill the disk.
+  static Result<Spool> Open(const fs::path& dir, const std::string& sha256, std::uint64_t length,
+                            std::uint64_t checkpoint_every) {
+    if (Status made = posix::EnsurePrivateDirectory(dir); !made) return Fail(made.error());
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!name.starts_with(sha256 + ".")) fs::remove(it->path(), ec);
+    }
+    Spool spool(dir, sha256, checkpoint_every);
+    std::uint64_t trusted = 0;
+    auto text = posix::ReadFile(spool.checkpoint_path_, kMaxCheckpointFileBytes);
+    if (text) {
+      const std::string_view digits = AsChars(*text);
+      const auto [end, rc] = std::from_chars(digits.data(), digits.data() + digits.size(), trusted);
+      if (rc != std::errc() || end != digits.data() + digits.size()) trusted = 0;
+    }
+    const int fd = posix::OpenRetrying(spool.data_path_.c_str(),
+                                       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return Fail(posix::ErrnoError(errno, "open", spool.data_path_));
+    spool.fd_ = posix::UniqueFd(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return Fail(posix::ErrnoError(errno, "stat", spool.data_path_));
+    // A spool is ours only if nobody else can read it: downloaded data is root's alone.
+    if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
+      return Fail(posix::ErrnoError(errno, "chmod", spool.data_path_));
+    }
+    trusted = std::min({trusted, static_cast<std::uint64_t>(st.st_size), length});
+    if (::ftruncate(fd, static_cast<off_t>(trusted)) != 0) {
+      return Fail(posix::ErrnoError(errno, "truncate", spool.data_path_));
+    }
+    spool.size_ = trusted;
+    spool.synced_ = trusted;
+    return spool;
+  }
+
+  std::uint64_t size() const noexcept { return size_; }
+
+  // Pushes the first size() bytes into `sink`; `sink_failed` tells whose error it was.
+  Status Replay(core::io::Writer& sink, bool& sink_failed) {
+    std::vector<std::uint8_t> buffer(ResumableDownload::kReplayBufferBytes);
+    std::uint64_t at = 0;
+    while (at < size_) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size_ - at));
+      const ssize_t n = ::pread(fd_.get(), buffer.data(), want, static_cast<off_t>(at));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail(posix::ErrnoError(errno, "read", data_path_));
+      if (n == 0) return Fail(Errc::kIo, "read " + data_path_.string() + ": shorter than expected");
+      if (Status ok = sink.Write(ByteView(buffer.data(), static_cast<std::size_t>(n))); !ok) {
+        sink_failed = true;
+        return ok;
+      }
+      at += static_cast<std::uint64_t>(n);
+    }
+    return Ok();
+  }
+
+  Status Append(ByteView data) {
+    while (!data.empty()) {
+      const ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(size_));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Fail(posix::ErrnoError(errno, "write", data_path_));
+      size_ += static_cast<std::uint64_t>(n);
+      data = data.subspan(static_cast<std::size_t>(n));
+    }
+    if (size_ - synced_ >= checkpoint_every_) return Checkpoint();
+    return Ok();
+  }
+
+  // Makes the bytes so far durable, then records their count (in that order: the checkpoint
+  // never names bytes that are not on the disk).
+  Status Checkpoint() {
+    if (size_ == synced_) return Ok();
+    if (::fdatasync(fd_.get()) != 0) return Fail(posix::ErrnoError(errno, "fsync", data_path_));
+    const std::string text = std::to_string(size_);
+    if (Status ok = posix::AtomicWriteFile(checkpoint_path_, AsBytes(text), 0600); !ok) return ok;
+    synced_ = size_;
+    return Ok();
+  }
+
+ private:
+  Spool(const fs::path& dir, const std::string& sha256, std::uint64_t checkpoint_every)
+      : data_path_(dir / (sha256 + ".partial")),
+        checkpoint_path_(dir / (sha256 + ".checkpoint")),
+        checkpoint_every_(std::max<std::uint64_t>(checkpoint_every, 1)) {}
+
+  fs::path data_path_;
+  fs::path checkpoint_path_;
+  std::uint64_t checkpoint_every_;
+  posix::UniqueFd fd_;
+  std::uint64_t size_ = 0;
+  std::uint64_t synced_ = 0;
+};
+
+// Forwards a transfer's bytes to the pipeline and then to the spool, after dropping the first
+// `skip` (a full answer to a resume the server would not serve as a range). A spool that cannot
+// be written is given up, not the download: the spool only helps a later restart.
+class Tee final : public core::io::Writer {
+ public:
+  Tee(core::io::Writer& sink, std::optional<Spool>& spool, std::uint64_t skip)
+      : sink_(sink), spool_(spool), skip_(skip) {}
+
+  Status Write(ByteView data) override {
+    const std::size_t dropped =
+        static_cast<std::size_t>(std::min<std::uint64_t>(skip_, data.size()));
+    skip_ -= dropped;
+    data = data.subspan(dropped);
+    if (data.empty()) return Ok();
+    if (Status ok = sink_.Write(data); !ok) {
+      sink_failed_ = true;
+      return ok;
+    }
+    delivered_ += data.size();
+    if (spool_ && !spool_->Append(data)) spool_.reset();
+    return Ok();
+  }
+
+  std::uint64_t delivered() const noexcept { return delivered_; }
+  bool sink_failed() const noexcept { return sink_failed_; }
+
+ private:
+  core::io::Writer& sink_;
+  std::optional<Spool>& spool_;
+  std::uint64_t skip_;
+  std::uint64_t delivered_ = 0;
+  bool sink_failed_ = false;
+};
+
+}  // namespace
+
+Status CurlRangeSource::Get(const std::string& url, std::uint64_t offset, std::uint64_t max_bytes,
+                            core::io::Writer& sink) {
+  const auto cap = static_cast<std::size_t>(max_bytes);
+  if (offset == 0) return fetcher_.Fetch(url, cap, sink);
+  return fetcher_.FetchRange(url, offset, cap, sink);
+}
+
+ResumableDownload::ResumableDownload(RangeSource& source, const Clock& clock, SleepFn sleep,
+                                     DownloadOptions options)
+    : source_(source), clock_(clock), sleep_(std::move(sleep)), options_(std::move(options)) {}
+
+Status ResumableDownload::Run(const DownloadRequest& request, core::io::Writer& sink) {
+  stats_ = {};
+  if (request.length == 0) return Fail(Errc::kInvalidArgument, "download: empty artifact");
+  std::optional<Spool> spool;
+  if (options_.spool_dir) {
+    if (!IsSha256Hex(request.sha256)) {
+      return Fail(Errc::kInvalidArgument,
+                  "download: '" + request.sha256.substr(0, 80) + "' is not a sha256 digest");
+    }
+    auto opened =
+        Spool::Open(*options_.spool_dir, request.sha256, request.length, options_.checkpoint_bytes);
+    // Without a spool the download still works; only a restart would start over.
+    if (opened) spool.emplace(std::move(*opened));
+  }
+
+  std::uint64_t delivered = 0;
+  if (spool && spool->size() > 0) {
+    stats_.replayed = spool->size();  // counted before: a replay the sink refuses counts too
+    bool sink_failed = false;
+    if (Status replayed = spool->Replay(sink, sink_failed); !replayed) {
+      if (!sink_failed) (void)Discard(request.sha256);
+      return Fail(std::move(replayed).error().WithContext("download: replaying saved bytes"));
+    }
+    delivered = spool->size();
+  }
+
+  const auto deadline = clock_.Monotonic() + options_.deadline;
+  // Whatever ends the download, the bytes that arrived stay usable for the next Run.
+  const auto give_up = [&spool](Error error) -> Status {
+    if (spool && !spool->Checkpoint()) spool.reset();
+    return Fail(std::move(error));
+  };
+  Backoff backoff(options_.retry_initial, options_.retry_max);
+  int failures = 0;
+  bool ranges = true;  // false once the server answered a range request with the whole body
+  while (delivered < request.length) {
+    if (clock_.Monotonic() >= deadline) {
+      return give_up(Error(Errc::kTimeout, "download " + request.url + ": not finished within " +
+                                               std::to_string(options_.deadline.count() / 1000) +
+                                               " s"));
+    }
+    const std::uint64_t offset = delivered;
+    Tee tee(sink, spool, ranges ? 0 : offset);
+    ++stats_.requests;
+    if (ranges && offset > 0) ++stats_.resumed;
+    Status got = ranges ? source_.Get(request.url, offset, request.length - offset, tee)
+                        : source_.Get(request.url, 0, request.length, tee);
+    delivered += tee.delivered();
+    if (tee.sink_failed()) return got;
+    if (got && delivered == request.length) break;
+    Error error =
+        got ? Error(Errc::kUnavailable, "GET " + request.url + ": the connection closed after " +
+                                            std::to_string(delivered) + " of " +
+                                            std::to_string(request.length) + " bytes")
+            : std::move(got).error();
+    if (tee.delivered() > 0) {  // progress: the connection works, just not for long
+      failures = 0;
+      backoff.Reset();
+    }
+    if (error.code() == Errc::kUnsupported && ranges && offset > 0) {
+      ranges = false;  // ask again for everything and skip what we have
+      continue;
+    }
+    if (!IsRetryable(error.code())) return give_up(std::move(error));
+    if (++failures > options_.retries) {
+      return give_up(std::move(error).WithContext("download: gave up after " +
+                                                  std::to_string(failures) + " failed attempts"));
+    }
+    if (spool && !spool->Checkpoint()) spool.reset();
+    if (!sleep_(backoff.Next())) return give_up(Error(Errc::kCancelled, "download: stopped"));
+  }
+  return Ok();
+}
+
+Status ResumableDownload::Discard(const std::string& sha256) {
+  if (!options_.spool_dir || !IsSha256Hex(sha256)) return Ok();
+  std::error_code ec;
+  bool removed = false;
+  for (const char* suffix : {".partial", ".checkpoint"}) {
+    const fs::path path = *options_.spool_dir / (sha256 + suffix);
+    removed = fs::remove(path, ec) || removed;
+    if (ec) return Fail(Errc::kIo, "download: removing " + path.string() + ": " + ec.message());
+  }
+  if (removed) return posix::FsyncDirectory(*options_.spool_dir);
+  return Ok();
+}
+
+}  // namespace aloft::agent::download
