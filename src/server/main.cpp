@@ -42,6 +42,10 @@ int Run(int argc, char** argv) {
   bool generate_tls = false;
   init->add_flag("--generate-tls", generate_tls,
                  "generate a CA and a server certificate at the [tls] paths");
+  auto* backup = app.add_subcommand(
+      "backup", "copy the database (online, consistent) and the artifact blobs to a directory");
+  std::string backup_dest;
+  backup->add_option("DEST", backup_dest, "destination directory (created 0700)")->required();
   std::string admin_username = "admin";
   std::string admin_password_file;
   init->add_option("--admin", admin_username, "name of the first operator account (role admin)");
@@ -92,6 +96,12 @@ int Run(int argc, char** argv) {
   if (*device) {
     auto done = aloft::server::app::DeviceDecision(*config, device_id, decision);
     if (!done) return Report(done.error());
+    return 0;
+  }
+  if (*backup) {
+    auto summary = aloft::server::app::Backup(*config, backup_dest);
+    if (!summary) return Report(summary.error());
+    std::cout << *summary;
     return 0;
   }
   if (*repo_keys) {

@@ -66,6 +66,11 @@ key_file = "$work/tls/server.key"
 [storage]
 data_dir = "$work/server"
 TOML
+# The web console, when it has been built (`make web`): aloftd serves it at the server's URL.
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+if [[ -f $repo/web/dist/index.html ]]; then
+  printf '[console]\ndir = "%s"\n' "$repo/web/dist" >> "$work/aloftd.toml"
+fi
 "$bin/aloftd" -c "$work/aloftd.toml" init --generate-tls \
   --admin-password-file "$work/operator/admin-one-time-password" > "$work/init.log" \
   || fail "aloftd init: $(cat "$work/init.log")"
@@ -77,6 +82,9 @@ for _ in $(seq 100); do
 done
 curl -sf --cacert "$work/tls/ca.pem" "$server/readyz" > /dev/null || fail "aloftd did not become ready"
 ok "aloftd serves $server (TLS, CA $work/tls/ca.pem)"
+if [[ -f $repo/web/dist/index.html ]]; then
+  say "web console: $server/ (its certificate is signed by the CA above)"
+fi
 
 # ---------------------------------------------------------------------------------------------
 step "2. The first admin signs in and replaces the one-time password"
@@ -249,6 +257,67 @@ if [[ $check == 1 ]]; then
     || fail "v3 succeeded somewhere"
   ctl --json audit verify | json 'd["ok"]' | grep -qx True || fail "audit chain not ok"
   ok "deployments and audit chain as expected"
+
+  step "Operations drill (the commands of docs/operations.md)"
+  # The devices stop first: the drill then checks each effect from a clean state.
+  touch "$stop_flag"
+  pkill -TERM -f "$work/dev-[0-9]/agent.toml" 2>/dev/null || true
+  sleep 1
+
+  # Backup while aloftd serves, restore into a second aloftd, read the fleet from it.
+  "$bin/aloftd" -c "$work/aloftd.toml" backup "$work/backup" > "$work/backup.log" \
+    || fail "backup: $(cat "$work/backup.log")"
+  restored="$work/restored"
+  mkdir -p "$restored/blobs"
+  chmod 700 "$restored"
+  cp "$work/backup/aloft.db" "$restored/aloft.db"
+  cp -a "$work/backup/blobs/." "$restored/blobs/"
+  cp -a "$work/server/secrets" "$restored/secrets"      # secrets and KEK: their own backup
+  cp -a "$work/server/kek" "$restored/kek"
+  port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  sed -e "s|^listen = .*|listen = \"127.0.0.1:$port2\"|" \
+      -e "s|^public_url = .*|public_url = \"https://127.0.0.1:$port2\"|" \
+      -e "s|^data_dir = .*|data_dir = \"$restored\"|" "$work/aloftd.toml" > "$work/restored.toml"
+  "$bin/aloftd" -c "$work/restored.toml" serve 2> "$work/restored.log" &
+  restored_pid=$!
+  pids+=("$restored_pid")
+  for _ in $(seq 100); do
+    curl -sf --cacert "$work/tls/ca.pem" "https://127.0.0.1:$port2/readyz" > /dev/null && break
+    sleep 0.1
+  done
+  # The restored database holds the same accounts and tokens: the stored token works there.
+  token=$(json 'd["servers"]["'"$server"'"]["token"]' < "$ALOFT_CREDENTIALS")
+  devices_restored=$(ALOFT_TOKEN=$token ALOFT_SERVER="https://127.0.0.1:$port2" ctl --json device list | json 'len(d["devices"])')
+  releases_restored=$(ALOFT_TOKEN=$token ALOFT_SERVER="https://127.0.0.1:$port2" ctl --json release list | json 'len(d["releases"])')
+  [[ $devices_restored == 3 && $releases_restored == 3 ]] \
+    || fail "restored server has $devices_restored devices and $releases_restored releases"
+  kill "$restored_pid"
+  ok "backup restored into a second aloftd: 3 devices, 3 releases"
+
+  # The kill switch.
+  ctl deploy pause-all --reason "incident drill" > /dev/null || fail "pause-all"
+  ctl --json deploy status "$dep2" | json 'd["state"]' | grep -qx paused || fail "pause-all left $dep2 running"
+  ok "deploy pause-all paused every active deployment"
+
+  # Revoke a release: the key holders sign targets without it.
+  ctl release revoke os-3.0.0.img.zst > /dev/null || fail "release revoke"
+  ctl release sign --key "${targets_keys[0]}" > /dev/null && ctl release sign --key "${targets_keys[1]}" > /dev/null \
+    || fail "signing the revocation"
+  ctl release upload > /dev/null || fail "uploading the revocation"
+  ctl --json release list | json '[r["name"] for r in d["releases"]]' | grep -q "os-3.0.0" \
+    && fail "v3 still listed after the revocation"
+  ok "release v3 revoked (targets re-signed without it by both holders)"
+
+  # Revoke a device: its next request is refused.
+  ctl device revoke dev-3 > /dev/null || fail "device revoke"
+  set +e
+  "$bin/aloft-agent" -c "$work/dev-3/agent.toml" check > "$work/dev-3/revoked.log" 2>&1
+  rc=$?
+  set -e
+  [[ $rc == 5 ]] || fail "revoked dev-3's check exited $rc: $(cat "$work/dev-3/revoked.log")"
+  ok "dev-3 revoked: refused at its next request ($(tail -n 1 "$work/dev-3/revoked.log"))"
+  ctl --json audit verify | json 'd["ok"]' | grep -qx True || fail "audit chain after the drill"
+  ok "audit chain still intact after the drill"
 fi
 
 printf '\n%sDemo complete in %ds: signed releases, a phased rollout, reboots into the new image, an automatic rollback and a self-pausing rollout.%s\n' \

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "testing/temp_dir_fixture.hpp"
 
@@ -54,6 +57,22 @@ std::string ErrorOf(const std::string& text, const Environment& env = {}) {
   EXPECT_EQ(parsed.error().message().rfind("/etc/aloft/agent.toml", 0), 0u)
       << parsed.error().message();
   return parsed.error().message();
+}
+
+// The example shipped in deploy/ must stay a configuration the agent accepts.
+TEST(ConfigTest, ShippedExampleParses) {
+  const char* source = std::getenv("ALOFT_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  const std::filesystem::path path = std::filesystem::path(source) / "deploy/config/aloft-agent.toml";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  auto config = ParseConfig(text.str(), path.string());
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->bootloader.kind, BootloaderKind::kUboot);
+  EXPECT_EQ(config->health_checks.size(), 2u);
+  EXPECT_EQ(config->attributes.at("tags"), "berlin,field");
 }
 
 TEST(ConfigTest, GoodConfigWithDefaults) {

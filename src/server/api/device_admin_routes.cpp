@@ -38,6 +38,10 @@ Response ListDevices(const Request& request, DeviceAdminDeps& deps) {
     if (it->second.size() > wire::kMaxIdBytes) return BadRequest("image_version is too long");
     filter.image_version = it->second;
   }
+  if (auto it = request.query.find("tag"); it != request.query.end() && !it->second.empty()) {
+    if (!wire::IsValidId(it->second)) return BadRequest("tag is not a valid tag");
+    filter.tag = it->second;
+  }
   if (auto it = request.query.find("after"); it != request.query.end()) {
     if (!it->second.empty() && !wire::IsValidId(it->second)) return BadRequest("after is not a device id");
     filter.after_id = it->second;

@@ -56,6 +56,13 @@ Result<std::string> CreateEnrollmentToken(const config::ServerConfig& config, in
 Status DeviceDecision(const config::ServerConfig& config, std::string_view device_id,
                       std::string_view decision);  // accept | reject | decommission
 Result<std::string> ListDevices(const config::ServerConfig& config, bool json);
+// `aloftd backup DEST`: a consistent copy of the database (SQLite online backup, safe while
+// aloftd serves) at DEST/aloft.db (0600), and the artifact blobs hard-linked or copied into
+// DEST/blobs (blobs are immutable and named by their hash, so copying them live is safe).
+// The secrets directory and the KEK are NOT copied: back them up separately, to a different
+// place (docs/operations.md). Returns a summary.
+Result<std::string> Backup(const config::ServerConfig& config, const std::filesystem::path& dest);
+
 // The public keys (TUF JSON, with key IDs) of the server's online Image snapshot and timestamp
 // keys: the offline Image root must list them for those roles.
 Result<std::string> OnlinePublicKeys(const config::ServerConfig& config);

@@ -13,6 +13,7 @@
 #include "platform/posix/key_files.hpp"
 #include "platform/posix/system_clock.hpp"
 #include "platform/sqlite/connection_pool.hpp"
+#include "platform/sqlite/database.hpp"
 #include "platform/sqlite/migrator.hpp"
 #include "server/app/app.hpp"
 #include "server/app/kek.hpp"
@@ -174,6 +175,46 @@ Result<std::string> Init(const config::ServerConfig& config, const InitOptions& 
   summary << "database: " << config.database_path().string() << " ready\n";
   if (Status s = CreateFirstAdmin(config, **pool, options, summary); !s) return Fail(s.error());
   return summary.str();
+}
+
+Result<std::string> Backup(const config::ServerConfig& config, const fs::path& dest) {
+  if (Status s = platform::posix::EnsurePrivateDirectory(dest); !s) return Fail(s.error());
+  auto pool = OpenMigrated(config);
+  if (!pool) return Fail(pool.error());
+  {
+    auto lease = (*pool)->Acquire(std::chrono::seconds(30));
+    if (!lease) return Fail(lease.error());
+    if (Status s = platform::sqlite::BackupTo(**lease, dest / "aloft.db"); !s) {
+      return Fail(std::move(s).error().WithContext("database backup"));
+    }
+  }
+  std::size_t blobs = 0;
+  std::error_code ec;
+  // Only committed blobs (<blob_dir>/sha256/...); tmp/ holds uploads in progress.
+  const fs::path source = config.blob_dir();
+  if (fs::exists(source / "sha256", ec)) {
+    for (const auto& entry : fs::recursive_directory_iterator(source / "sha256", ec)) {
+      if (!entry.is_regular_file()) continue;
+      const fs::path relative = fs::relative(entry.path(), source, ec);
+      if (ec) return Fail(Errc::kIo, "blob backup: " + ec.message());
+      const fs::path target = dest / "blobs" / relative;
+      fs::create_directories(target.parent_path(), ec);
+      if (ec) return Fail(Errc::kIo, "blob backup: " + ec.message());
+      if (fs::exists(target)) continue;  // content-addressed: same name, same bytes
+      fs::create_hard_link(entry.path(), target, ec);
+      if (ec) {
+        ec.clear();
+        fs::copy_file(entry.path(), target, ec);
+        if (ec) return Fail(Errc::kIo, "blob backup: " + target.string() + ": " + ec.message());
+      }
+      ++blobs;
+    }
+    if (ec) return Fail(Errc::kIo, "blob backup: " + ec.message());
+  }
+  return "database: " + (dest / "aloft.db").string() + "\nblobs: " + std::to_string(blobs) +
+         " new in " + (dest / "blobs").string() +
+         "\nnot included: " + config.secrets_dir().string() + " and the key-encryption key " +
+         "(back them up separately)\n";
 }
 
 Result<std::string> OnlinePublicKeys(const config::ServerConfig& config) {

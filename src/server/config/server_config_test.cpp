@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "platform/posix/files.hpp"
 #include "testing/temp_dir_fixture.hpp"
 
@@ -14,12 +17,23 @@ Result<ServerConfig> Parse(std::string_view text, std::map<std::string, std::str
   return ParseServerConfig(text, "aloftd.toml", env);
 }
 
+// The example shipped in deploy/ must stay a configuration aloftd accepts.
+TEST(ServerConfig, ShippedExampleParses) {
+  const char* source = std::getenv("ALOFT_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  auto config = LoadServerConfig(std::filesystem::path(source) / "deploy/config/aloftd.toml");
+  ASSERT_TRUE(config) << config.error().ToString();
+  EXPECT_EQ(config->listen_port, 8443);
+  EXPECT_EQ(config->data_dir, "/var/lib/aloftd");
+}
+
 TEST(ServerConfig, ParsesEveryKnownKey) {
   auto c = Parse(R"(
 [server]
 listen = "0.0.0.0:9443"
 public_url = "https://ota.example.com"
 threads = 4
+access_log = false
 shutdown_drain_seconds = 5
 [tls]
 cert_file = "/etc/aloftd/cert.pem"
@@ -37,10 +51,17 @@ device_token_lifetime_seconds = 600
   EXPECT_EQ(c->listen_address, "0.0.0.0");
   EXPECT_EQ(c->listen_port, 9443);
   EXPECT_EQ(c->threads, 4u);
+  EXPECT_FALSE(c->access_log);
   EXPECT_EQ(c->client_certs, ClientCertMode::kOptional);
   EXPECT_EQ(c->database_path(), "/srv/aloftd/aloft.db");
   EXPECT_DOUBLE_EQ(c->per_ip_requests_per_second, 20.5);
   EXPECT_EQ(c->device_token_lifetime, std::chrono::seconds(600));
+}
+
+TEST(ServerConfig, AccessLogIsOnByDefault) {
+  auto c = Parse("[server]\nlisten = \"127.0.0.1:8443\"\n");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_TRUE(c->access_log);
 }
 
 TEST(ServerConfig, ErrorsNameTheKey) {

@@ -34,8 +34,15 @@ struct DeviceFilter {
   std::optional<core::wire::EnrollmentStatus> status;
   std::optional<std::string> hardware_id;
   std::optional<std::string> image_version;
+  std::optional<std::string> tag;  // one of the comma-separated attributes["tags"]
   std::string after_id;       // exclusive; "" for the first page
   std::size_t limit = 100;    // capped at 1000 by the store
+};
+
+// A device seen at a time (its last check-in), for TouchDevices.
+struct DeviceSeen {
+  std::string id;
+  Timestamp at{};
 };
 
 struct DeviceCount {
@@ -58,6 +65,9 @@ class DeviceStore {
   virtual Status RecordInventory(std::string_view id, const core::wire::Inventory& inventory,
                                  Timestamp now) = 0;
   virtual Status TouchDevice(std::string_view id, Timestamp now) = 0;
+  // Sets the last-seen time of many devices in one transaction (one commit for a second's
+  // check-ins, not one each). Ids with no device (removed meanwhile) are skipped.
+  virtual Status TouchDevices(const std::vector<DeviceSeen>& seen) = 0;
   virtual Result<std::vector<DeviceRow>> ListDevices(const DeviceFilter& filter) = 0;
   // How many devices there are per (status, hardware id, image version): the fleet overview
   // and the metrics gauges. One grouped query, ordered by the three columns.

@@ -396,7 +396,8 @@ int DeviceList(Context& ctx, const DeviceListArgs& args) {
     if (value.empty()) return;
     query += (query.empty() ? "?" : "&") + std::string(key) + "=" + PercentEncode(value);
   };
-  add("status", args.status);
+  // "revoked" is what `device revoke` does; the API calls that state "decommissioned".
+  add("status", args.status == "revoked" ? std::string("decommissioned") : args.status);
   add("hardware_id", args.hardware);
   add("tag", args.tag);
   add("after", args.after);

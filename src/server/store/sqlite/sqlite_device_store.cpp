@@ -153,6 +153,24 @@ Status SqliteDeviceStore::TouchDevice(std::string_view id, Timestamp now) {
   return RunOne(**db, *s, "device");
 }
 
+Status SqliteDeviceStore::TouchDevices(const std::vector<DeviceSeen>& seen) {
+  if (seen.empty()) return Ok();
+  auto db = Lease();
+  if (!db) return Fail(db.error());
+  auto tx = platform::sqlite::Transaction::Begin(**db);
+  if (!tx) return Fail(tx.error());
+  auto s = (*db)->PrepareCached("UPDATE devices SET last_seen_at = :now WHERE id = :id");
+  if (!s) return Fail(s.error());
+  for (const DeviceSeen& d : seen) {
+    s->Reset();  // one statement, rebound for each device
+    for (Status b : {s->BindText(":now", Time(d.at)), s->BindText(":id", d.id)}) {
+      if (!b) return b;
+    }
+    if (Status r = s->Run(); !r) return r;
+  }
+  return tx->Commit();
+}
+
 Result<std::vector<DeviceRow>> SqliteDeviceStore::ListDevices(const DeviceFilter& f) {
   auto db = Lease();
   if (!db) return Fail(db.error());
@@ -164,6 +182,9 @@ Result<std::vector<DeviceRow>> SqliteDeviceStore::ListDevices(const DeviceFilter
       " AND (:status IS NULL OR status = :status)"
       " AND (:hw IS NULL OR hardware_id = :hw)"
       " AND (:version IS NULL OR image_version = :version)"
+      // Whole-tag match inside ",a,b,": instr, not LIKE, so the tag needs no escaping.
+      " AND (:tag IS NULL OR instr(',' || coalesce(json_extract(attributes, '$.tags'), '') || ',',"
+      "                            ',' || :tag || ',') > 0)"
       " ORDER BY id LIMIT :limit");
   if (!s) return Fail(s.error());
   auto bind_opt = [&](const char* name, const std::optional<std::string>& v) {
@@ -173,6 +194,7 @@ Result<std::vector<DeviceRow>> SqliteDeviceStore::ListDevices(const DeviceFilter
   if (f.status) status = std::string(wire::EnrollmentStatusName(*f.status));
   for (Status b : {s->BindText(":after", f.after_id), bind_opt(":status", status),
                    bind_opt(":hw", f.hardware_id), bind_opt(":version", f.image_version),
+                   bind_opt(":tag", f.tag),
                    s->BindInt64(":limit", static_cast<std::int64_t>(std::min(f.limit, kMaxPage)))}) {
     if (!b) return Fail(b.error());
   }

@@ -85,6 +85,18 @@ TEST_F(SqliteDeviceStoreTest, ListingFiltersAndPagesByKey) {
   hostile.hardware_id = "rpi4' OR '1'='1";
   EXPECT_TRUE(store_->ListDevices(hostile)->empty()) << "filters are bound, never spliced";
 
+  core::wire::Inventory tagged;
+  tagged.hardware_id = "rpi4";
+  tagged.attributes["tags"] = "canary,lab";
+  ASSERT_TRUE(store_->RecordInventory("dev-03", tagged, T("2030-01-01T00:00:00Z")));
+  DeviceFilter by_tag;
+  by_tag.tag = "lab";
+  ASSERT_EQ(store_->ListDevices(by_tag)->size(), 1u);
+  by_tag.tag = "la";
+  EXPECT_TRUE(store_->ListDevices(by_tag)->empty()) << "whole tags only";
+  by_tag.tag = "%";
+  EXPECT_TRUE(store_->ListDevices(by_tag)->empty());
+
   auto counts = store_->CountDevices();
   ASSERT_TRUE(counts) << counts.error().ToString();
   std::int64_t accepted_count = 0, pending_count = 0;
