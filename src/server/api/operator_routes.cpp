@@ -63,6 +63,9 @@ Json SessionJson(const Principal& p) {
   Json json = Json::Object{{"user", Json::Object{{"username", p.username},
                                                  {"role", operators::RoleName(p.role)},
                                                  {"must_change_password", p.must_change_password}}},
+                           // The contract's place for the flag (docs/api/openapi.yaml); the
+                           // copy on "user" stays for clients that read it there.
+                           {"must_change_password", p.must_change_password},
                            {"expires", FormatTimestamp(p.expires)}};
   if (p.via == Principal::Via::kSession) {
     json["csrf_token"] = p.csrf_token;

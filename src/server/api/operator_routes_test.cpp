@@ -151,6 +151,7 @@ TEST_F(OperatorRoutesTest, LoginSetsAHardenedSessionCookie) {
   EXPECT_EQ(*json.Find("user")->Find("username"), Json("root"));
   EXPECT_EQ(*json.Find("user")->Find("role"), Json("admin"));
   EXPECT_EQ(*json.Find("user")->Find("must_change_password"), Json(false));
+  EXPECT_EQ(*json.Find("must_change_password"), Json(false));
   EXPECT_EQ(json.Find("csrf_token")->AsString().size(), 43u);
   EXPECT_EQ(*json.Find("expires"), Json(FormatTimestamp(clock_.Now() + std::chrono::minutes(30))));
 
@@ -252,6 +253,7 @@ TEST_F(OperatorRoutesTest, ANewUserMustChangeTheOneTimePasswordFirst) {
   Creds carol = SessionFor("carol", otp);
   http::Response me = Call(Method::kGet, "/api/v1/session", "", carol);
   EXPECT_EQ(*BodyOf(me).Find("user")->Find("must_change_password"), Json(true));
+  EXPECT_EQ(*BodyOf(me).Find("must_change_password"), Json(true));
   http::Response blocked = Call(Method::kGet, "/api/v1/tokens", "", carol);
   EXPECT_EQ(blocked.status, 403);
   EXPECT_EQ(ErrorCode(blocked), "password_change_required");

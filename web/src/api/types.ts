@@ -1,0 +1,186 @@
+// The management API v1 bodies the console reads and writes, as the contract documents them.
+// Fields the contract marks optional are optional here; the console never assumes more.
+
+export type Role = 'admin' | 'release-manager' | 'operator' | 'viewer' | 'auditor';
+
+export interface User {
+  username: string;
+  role: Role;
+  // aloftd reports it here too; the contract's place is the session's top level.
+  must_change_password?: boolean;
+}
+
+export interface Session {
+  user: User;
+  csrf_token: string;
+  expires: string;
+  // Signed in with a one-time password: nothing but PUT /api/v1/users/self/password works.
+  must_change_password?: boolean;
+}
+
+export type DeviceStatus = 'pending' | 'accepted' | 'rejected' | 'decommissioned';
+
+export interface DeviceReport {
+  id?: string;
+  state: string;
+  message?: string;
+  at?: string;
+  // The device wire format spells these in camelCase; accept the snake_case spelling too.
+  deploymentId?: string;
+  deployment_id?: string;
+  bytesDone?: number;
+  bytes_done?: number;
+  bytesTotal?: number;
+  bytes_total?: number;
+  logTail?: string;
+  log_tail?: string;
+}
+
+export interface Device {
+  id: string;
+  hardware_id: string;
+  status: DeviceStatus;
+  image_version: string;
+  image_sha256: string;
+  security_counter: number;
+  agent_version: string;
+  attributes: Record<string, string>;
+  last_seen: string | null;
+  deployment?: { id: string; state: string } | null;
+  reports?: DeviceReport[];
+}
+
+export interface DevicePage {
+  devices: Device[];
+  next_after?: string | null;
+}
+
+export interface Release {
+  name: string;
+  version: string;
+  hardware_ids: string[];
+  security_counter: number;
+  length: number;
+  sha256: string;
+  notes?: string;
+}
+
+export interface Phase {
+  percent: number;
+  wait_seconds: number;
+  started?: string | null;
+}
+
+export type DeploymentState = 'active' | 'paused' | 'completed' | 'cancelled';
+
+export const kDeviceDeploymentStates = [
+  'pending',
+  'downloading',
+  'installing',
+  'rebooting',
+  'succeeded',
+  'failed',
+  'rolled_back',
+] as const;
+export type DeviceDeploymentState = (typeof kDeviceDeploymentStates)[number];
+
+export type DeploymentCounts = Record<DeviceDeploymentState, number>;
+
+export interface DeploymentDevice {
+  device_id: string;
+  state: string;
+  phase: number;
+  updated: string;
+  message?: string;
+}
+
+export interface Selector {
+  devices?: string[];
+  tags?: string[];
+  hardware_id?: string;
+  attributes?: Record<string, string>;
+  image_version?: string;
+}
+
+export interface Deployment {
+  id: string;
+  release: string;
+  state: DeploymentState;
+  paused_reason?: string | null;
+  created: string;
+  created_by: string;
+  current_phase: number;
+  phases: Phase[];
+  failure_threshold_percent: number;
+  counts: DeploymentCounts;
+  devices?: DeploymentDevice[];
+}
+
+export interface NewDeployment {
+  release: string;
+  selector: Selector;
+  phases: Array<{ percent: number; wait_seconds: number }>;
+  failure_threshold_percent: number;
+  min_devices_for_threshold: number;
+  phase_deadline_seconds: number;
+  maintenance_window?: { start: string; end: string };
+}
+
+export interface AuditRecord {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  outcome: string;
+  details: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  next_after?: number | string | null;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  records: number;
+  head_hash: string;
+  first_bad_seq?: number;
+  problem?: string;
+}
+
+export interface UserRecord {
+  username: string;
+  role: Role;
+  totp: boolean;
+  created: string;
+}
+
+export interface CreatedUser {
+  username: string;
+  role: Role;
+  one_time_password: string;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: Role;
+  expires: string;
+  last_used?: string | null;
+}
+
+export interface CreatedToken extends ApiToken {
+  token: string;
+}
+
+export interface TotpEnrollment {
+  secret_base32: string;
+  otpauth_uri: string;
+}
+
+// {"snapshot":{"keyid","key"},"timestamp":{...},"director":...}: the director entry's shape is
+// left open by the contract, so the security page renders whatever nested keys it finds.
+export type OnlineKeys = Record<string, unknown>;
