@@ -20,6 +20,7 @@ class SqliteDeviceStore final : public DeviceStore, public EnrollmentStore, publ
   Status RecordInventory(std::string_view id, const core::wire::Inventory& inventory,
                          Timestamp now) override;
   Status TouchDevice(std::string_view id, Timestamp now) override;
+  Status TouchDevices(const std::vector<DeviceSeen>& seen) override;
   Result<std::vector<DeviceRow>> ListDevices(const DeviceFilter& filter) override;
   Result<std::vector<DeviceCount>> CountDevices() override;
 
