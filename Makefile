@@ -58,9 +58,11 @@ bench: build
 	scripts/install-deps --bench
 	scripts/bench
 
-# Long runs kept out of `make test`: 10,000 power-cut trials of the agent's update machine.
+# Long runs kept out of `make test`: 10,000 power-cut trials of the agent's update machine, and
+# the load suite (bench/checkin/load_suite.sh) at 100,000 devices for 5 minutes.
 soak: build
 	ALOFT_POWER_CUT_TRIALS=10000 $(BUILD)/tests/aloft_agent_update_test --gtest_filter='PowerCut*'
+	BUILD=$(BUILD) DEVICES=100000 DURATION=300 CONNECTIONS=64 bench/checkin/load_suite.sh
 
 format:
 	find src tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i

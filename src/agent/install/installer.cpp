@@ -37,7 +37,8 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
                       const ProgressFn& progress) {
   auto slot = slots::SlotWriter::Open(plan.target, booted, plan.image_length);
   if (!slot) return Fail(std::move(slot).error().WithContext("open slot"));
-  HashingWriter image(*slot, plan.image_length, plan.image_sha256);
+  // The image's digest is checked once, on the bytes read back from the slot (step 4).
+  LengthCheckingWriter image(*slot, plan.image_length);
 
   std::unique_ptr<ZstdDecompressWriter> zstd;
   core::io::Writer* after_artifact = &image;

@@ -6,10 +6,12 @@
 //   1. the bootloader's state: the target must not be the booted slot; if the bootloader
 //      points at the target (a trial prepared earlier, never rebooted into), MarkBad(target)
 //      first: a slot about to be overwritten must not be booted
-//   2. stream: source → artifact check → [zstd] → image check → SlotWriter (no temporary copy)
+//   2. stream: source → artifact check → [zstd] → image length cap → SlotWriter (no temporary
+//      copy)
 //   3. finish the checks in pipeline order: artifact length+hashes, zstd frame complete, image
-//      length+sha256; then flush and fsync the slot
-//   4. re-read the slot and check its sha256 against the signed image digest
+//      length; then flush and fsync the slot
+//   4. re-read the slot and check its sha256 against the signed image digest: the one SHA-256
+//      pass over the image, on the bytes the bootloader will load
 //   5. PrepareTrialBoot(target)
 // Any failure returns before step 5, so the bootloader still boots the running slot; the
 // inactive slot then holds unspecified bytes, which nothing boots. There is a single exit

@@ -8,11 +8,14 @@
 #include <sys/resource.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <new>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "agent/install/plan.hpp"
 #include "agent/install/stream_writers.hpp"
@@ -190,6 +193,76 @@ TEST_F(InstallerTest, TamperedCompressedByteFailsAndBootloaderUntouched) {
     EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed) << failed.error().ToString();
     ExpectUntouched(before);
   }
+}
+
+// Offsets of the zstd block headers of the single frame `artifact` (RFC 8878 §3.1.1).
+std::vector<std::size_t> ZstdBlockHeaders(const Bytes& artifact) {
+  std::vector<std::size_t> headers;
+  const std::uint8_t fhd = artifact.at(4);
+  const bool single_segment = (fhd & 0x20) != 0;
+  const std::size_t dict_id_sizes[] = {0, 1, 2, 4};
+  const std::size_t content_size_sizes[] = {single_segment ? 1U : 0U, 2, 4, 8};
+  std::size_t at = 5 + (single_segment ? 0 : 1) + dict_id_sizes[fhd & 3] +
+                   content_size_sizes[fhd >> 6];
+  for (;;) {
+    headers.push_back(at);
+    const std::uint32_t header = artifact.at(at) | (artifact.at(at + 1) << 8) |
+                                 (static_cast<std::uint32_t>(artifact.at(at + 2)) << 16);
+    const std::uint32_t type = (header >> 1) & 3;
+    at += 3 + (type == 1 ? 1 : header >> 3);  // RLE blocks hold one byte
+    if ((header & 1) != 0) return headers;
+  }
+}
+
+// Compressible, not random: zstd codes it in compressed blocks, as it does real binaries.
+Bytes TextLikeImage(std::size_t size) {
+  Bytes out(size);
+  std::mt19937 rng(12345);  // fixed seed: the same bytes, hence the same blocks, on every run
+  for (auto& b : out) b = static_cast<std::uint8_t>('a' + rng() % 16);
+  return out;
+}
+
+TEST_F(InstallerTest, TamperedStreamStopsTheWriteEarly) {
+  // A stream whose structure was tampered with (here: a block header a quarter of the way in,
+  // set to the reserved block type) fails at that block: the download is cut there, the slot
+  // receives at most what came before, and the bootloader is never touched. (A flipped bit
+  // inside a block's entropy-coded data is caught by zstd when it breaks the block, and at the
+  // latest by the artifact's signed hashes at the end of the stream, before the fsync and long
+  // before the trial boot: TamperedCompressedByteFailsAndBootloaderUntouched.)
+  const Bytes image = TextLikeImage(8 << 20);
+  const Bytes artifact = Compress(image);
+  const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
+  const std::vector<std::size_t> headers = ZstdBlockHeaders(artifact);
+  ASSERT_GT(headers.size(), 16U);
+  const auto quarter = std::find_if(headers.begin(), headers.end(),
+                                    [&](std::size_t at) { return at >= artifact.size() / 4; });
+  ASSERT_NE(quarter, headers.end());
+  const std::size_t where = *quarter;
+  Bytes tampered = artifact;
+  tampered[where] |= 0x06;  // block type 3: reserved
+
+  constexpr std::size_t kChunk = 65521;
+  std::size_t pushed = 0;
+  const ArtifactSource counting = [&](core::io::Writer& sink) -> Status {
+    ByteView rest = tampered;
+    while (!rest.empty()) {
+      const std::size_t n = std::min(kChunk, rest.size());
+      if (auto ok = sink.Write(rest.first(n)); !ok) return ok;
+      pushed += n;
+      rest = rest.subspan(n);
+    }
+    return Ok();
+  };
+  std::uint64_t to_slot = 0;
+  const slots::BootState before = State();
+  const Status failed = Installer(*boot_).Run(
+      plan, counting, [&](std::uint64_t, std::uint64_t image_bytes) { to_slot = image_bytes; });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed) << failed.error().ToString();
+  EXPECT_LE(pushed, where) << "the chunk holding the tampered header was refused";
+  EXPECT_LT(pushed, tampered.size() / 2);
+  EXPECT_LT(to_slot, image.size() / 2) << "the slot got only what came before the tampering";
+  ExpectUntouched(before);
 }
 
 TEST_F(InstallerTest, WrongImageDigestFailsBeforeTrialBoot) {

@@ -5,8 +5,9 @@
 //
 //   artifact bytes → VerifyingWriter (signed length + hashes of the artifact as downloaded)
 //                  → ZstdDecompressWriter (only for compressed artifacts)
-//                  → HashingWriter (signed length + sha256 of the image; the length is a cap)
+//                  → LengthCheckingWriter (signed length of the image, a cap)
 //                  → SlotWriter
+//   then the image's signed sha256, on the bytes read back from the slot (slots::VerifySlot)
 //
 // Each stage has a Finish() that checks what can only be checked at the end; the caller calls
 // them in pipeline order after the last Write. A stage forwards a byte only after it has
@@ -19,7 +20,6 @@
 
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
-#include "core/crypto/hash.hpp"
 #include "core/io/writer.hpp"
 #include "core/metadata/verify.hpp"
 
@@ -73,24 +73,25 @@ class ZstdDecompressWriter final : public core::io::Writer {
   std::size_t last_hint_ = 0;  // zstd's last return: 0 = at a frame boundary
 };
 
-// Hashes (SHA-256) and counts the image on its way to the slot. Bytes beyond
-// `expected_length` fail with kTooLarge before any of them is forwarded, which is what stops
-// a decompression bomb at the signed image size. Finish() checks the exact length and the
-// digest (kVerificationFailed).
-class HashingWriter final : public core::io::Writer {
+// Counts the image on its way to the slot. Bytes beyond `expected_length` fail with kTooLarge
+// before any of them is forwarded, which is what stops a decompression bomb at the signed image
+// size; Finish() checks the exact length (kVerificationFailed).
+// It does not hash: the image's bytes are a function of the artifact, whose signed hashes
+// VerifyingWriter checks, and the installer hashes the image once, where it counts, by
+// re-reading the slot after fsync (slots::VerifySlot) before anything may boot it. Hashing it
+// here as well cost a second SHA-256 pass over the whole image and checked nothing more.
+class LengthCheckingWriter final : public core::io::Writer {
  public:
-  HashingWriter(core::io::Writer& next, std::uint64_t expected_length, Bytes expected_sha256)
-      : next_(next), expected_length_(expected_length), expected_(std::move(expected_sha256)) {}
+  LengthCheckingWriter(core::io::Writer& next, std::uint64_t expected_length)
+      : next_(next), expected_length_(expected_length) {}
   Status Write(ByteView data) override;
-  Status Finish();
+  Status Finish() const;
   std::uint64_t written() const noexcept { return written_; }
 
  private:
   core::io::Writer& next_;
   std::uint64_t expected_length_;
-  Bytes expected_;
   std::uint64_t written_ = 0;
-  core::crypto::Hasher hasher_{core::crypto::HashAlgorithm::kSha256};
 };
 
 }  // namespace aloft::agent::install

@@ -3,7 +3,7 @@
 // GET /api/v1/device/updates: the device's "anything for me?". Answered from the database:
 // the deployment service decides (and tells the Director only when the answer changed), so
 // the check-in of a device with nothing to do costs a token check, one device read and one
-// rollout lookup — the path the check-in benchmark measures.
+// rollout lookup — the path the check-in benchmark measures (bench/run_checkin.sh).
 
 #include <cstdint>
 #include <functional>
@@ -11,6 +11,7 @@
 
 #include "server/api/device_routes.hpp"
 #include "server/deployments/deployment_service.hpp"
+#include "server/devices/last_seen.hpp"
 #include "server/http/router.hpp"
 
 namespace aloft::server::api {
@@ -21,6 +22,9 @@ struct CheckInDeps {
   // The version of the device's latest Director targets (0 before the first), so an agent
   // can skip refreshing metadata that did not move.
   std::function<Result<std::int64_t>(std::string_view device_id)> director_targets_version;
+  // Where the check-in's last-seen time goes: written behind in batches when set (aloftd),
+  // else at once with DeviceStore::TouchDevice.
+  devices::LastSeenRecorder* last_seen = nullptr;
 };
 
 Status RegisterCheckInRoutes(http::Router& router, CheckInDeps& deps);

@@ -143,7 +143,9 @@ std::variant<DeviceCaller, Response> AuthenticateDevice(const Request& request,
     return Response::Error(403, "device_not_accepted",
                            "device is " + std::string(wire::EnrollmentStatusName(device->status)));
   }
-  return DeviceCaller{device->id, device->hardware_id};
+  DeviceCaller caller{device->id, device->hardware_id, {}};
+  caller.device = std::move(*device);
+  return caller;
 }
 
 Status RegisterDeviceRoutes(http::Router& router, DeviceApiDeps& deps) {

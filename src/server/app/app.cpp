@@ -121,7 +121,7 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   http.per_ip_limit = http::RateLimit{config.per_ip_burst, config.per_ip_requests_per_second,
                                       100'000};
   http.observer = [&p](const http::RequestLog& r) {
-    LogRequest(r);
+    if (p.config.access_log) LogRequest(r);
     const std::string route = r.route.empty() ? std::string("unmatched") : r.route;
     p.http_requests->Add({route, std::to_string(r.status)});
     p.http_latency->Observe({route}, static_cast<double>(r.duration.count()) / 1e6);
@@ -134,6 +134,15 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
     if (Status s = p.deployments->Tick(); !s) {
       std::cerr << core::codec::DumpJson(core::codec::Json::Object{
                        {"level", "error"}, {"event", "rollout_tick_failed"},
+                       {"error", s.error().ToString()}}) +
+                       "\n";
+    }
+  });
+  // Check-ins record last-seen times in memory; they reach the database once a second.
+  p.last_seen_flush = std::make_unique<Periodic>(std::chrono::seconds(1), [&p] {
+    if (Status s = p.last_seen->Flush(); !s) {
+      std::cerr << core::codec::DumpJson(core::codec::Json::Object{
+                       {"level", "warning"}, {"event", "last_seen_flush_failed"},
                        {"error", s.error().ToString()}}) +
                        "\n";
     }
@@ -159,6 +168,11 @@ void Aloftd::Stop() {
   if (parts_ && parts_->server) {
     parts_->server->Stop(std::chrono::duration_cast<std::chrono::milliseconds>(
         parts_->config.shutdown_drain));
+  }
+  // After the drain: the last check-ins' times are written before the process exits.
+  if (parts_ && parts_->last_seen_flush) {
+    parts_->last_seen_flush->Stop();
+    (void)parts_->last_seen->Flush();
   }
 }
 

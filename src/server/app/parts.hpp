@@ -30,6 +30,7 @@
 #include "server/deployments/ports.hpp"
 #include "server/deployments/sqlite/sqlite_deployment_store.hpp"
 #include "server/devices/enrollment_service.hpp"
+#include "server/devices/last_seen.hpp"
 #include "server/http/rate_limiter.hpp"
 #include "server/http/router.hpp"
 #include "server/http/server.hpp"
@@ -61,6 +62,7 @@ struct Aloftd::Parts {
   // Devices.
   std::unique_ptr<devices::EnrollmentService> enrollment;
   std::unique_ptr<devices::StoreDeviceDirectory> directory;
+  std::unique_ptr<devices::LastSeenRecorder> last_seen;  // flushed by last_seen_flush
   std::unique_ptr<auth::DeviceAuthenticator> authenticator;
   std::unique_ptr<auth::TokenService> tokens;
   std::unique_ptr<http::RateLimiter> device_limit;
@@ -96,6 +98,7 @@ struct Aloftd::Parts {
 
   // Running work: stopped first on destruction.
   std::unique_ptr<Periodic> housekeeping;
+  std::unique_ptr<Periodic> last_seen_flush;
   std::unique_ptr<http::HttpServer> server;
 };
 

@@ -11,6 +11,7 @@ Status WireDevices(Aloftd::Parts& p) {
   const config::ServerConfig& config = p.config;
   p.enrollment = std::make_unique<devices::EnrollmentService>(*p.store, *p.store, p.clock);
   p.directory = std::make_unique<devices::StoreDeviceDirectory>(*p.store);
+  p.last_seen = std::make_unique<devices::LastSeenRecorder>(*p.store);
   p.authenticator = std::make_unique<auth::DeviceAuthenticator>(
       *p.directory, p.clock,
       auth::DeviceAuthenticator::Options{config.public_url, std::chrono::seconds(300), 1'000'000});
@@ -38,7 +39,8 @@ Status WireDevices(Aloftd::Parts& p) {
         auto latest = p.repo_store->GetLatest(repo::DirectorDeviceRepo(device_id), "targets");
         if (!latest) return Fail(latest.error());
         return *latest ? (*latest)->version : 0;
-      }});
+      },
+      p.last_seen.get()});
   if (Status s = api::RegisterCheckInRoutes(p.router, *p.checkin_deps); !s) return s;
 
   p.repo_deps = std::make_unique<api::RepoApiDeps>(

@@ -1,6 +1,7 @@
 #include "server/audit/audit_log.hpp"
 
 #include "core/base/bytes.hpp"
+#include "core/base/utf8.hpp"
 #include "core/crypto/hash.hpp"
 
 namespace aloft::server::audit {
@@ -65,6 +66,38 @@ Status CheckEvent(const AuditEvent& event) {
     return Fail(Errc::kInvalidArgument, "audit event details are too large");
   }
   return Ok();
+}
+
+namespace {
+Json ValidUtf8(const Json& value) {
+  if (value.IsString()) return ToValidUtf8(value.AsString());
+  if (value.IsArray()) {
+    Json::Array out;
+    for (const Json& v : value.AsArray()) out.push_back(ValidUtf8(v));
+    return out;
+  }
+  if (value.IsObject()) {
+    Json::Object out;
+    for (const auto& [k, v] : value.AsObject()) out.insert_or_assign(ToValidUtf8(k), ValidUtf8(v));
+    return out;
+  }
+  return value;
+}
+}  // namespace
+
+AuditEvent WithValidUtf8(AuditEvent event) {
+  for (std::string* field : {&event.actor, &event.action, &event.target}) {
+    if (IsValidUtf8(*field)) continue;
+    const bool fitted = field->size() <= kMaxAuditFieldBytes;
+    *field = ToValidUtf8(*field);
+    if (fitted && field->size() > kMaxAuditFieldBytes) {
+      std::size_t end = kMaxAuditFieldBytes;
+      while (end > 0 && (static_cast<unsigned char>((*field)[end]) & 0xC0) == 0x80) --end;
+      field->resize(end);
+    }
+  }
+  event.details = ValidUtf8(event.details);
+  return event;
 }
 
 Json ToJson(const VerifyReport& report) {

@@ -72,6 +72,12 @@ core::codec::Json ToJson(const AuditRecord& record);
 // kInvalidArgument when a field is over its bound or details is not an object.
 Status CheckEvent(const AuditEvent& event);
 
+// `event` with malformed UTF-8 (in its fields, detail keys and detail strings) replaced by
+// U+FFFD, a field that only grew past its bound by that cut back at a character boundary.
+// Events quote request paths and ids, possibly cut mid-character; a stored record must read
+// back as JSON or the chain stops verifying. Append stores this form.
+AuditEvent WithValidUtf8(AuditEvent event);
+
 struct VerifyReport {
   bool ok = true;
   std::int64_t records = 0;  // records examined

@@ -95,6 +95,8 @@ const std::vector<Key>& Keys() {
        }},
       {"server", "behind_tls_proxy", "true when a TLS-terminating proxy sits in front",
        [](ServerConfig& c, std::string_view v) { return ParseBool(v, c.behind_tls_proxy); }},
+      {"server", "access_log", "one JSON line per request on stderr (default true)",
+       [](ServerConfig& c, std::string_view v) { return ParseBool(v, c.access_log); }},
       {"server", "threads", "I/O threads (1-64, default 2)",
        [](ServerConfig& c, std::string_view v) -> Status {
          std::int64_t n = 0;

@@ -33,6 +33,7 @@ TEST(ServerConfig, ParsesEveryKnownKey) {
 listen = "0.0.0.0:9443"
 public_url = "https://ota.example.com"
 threads = 4
+access_log = false
 shutdown_drain_seconds = 5
 [tls]
 cert_file = "/etc/aloftd/cert.pem"
@@ -50,10 +51,17 @@ device_token_lifetime_seconds = 600
   EXPECT_EQ(c->listen_address, "0.0.0.0");
   EXPECT_EQ(c->listen_port, 9443);
   EXPECT_EQ(c->threads, 4u);
+  EXPECT_FALSE(c->access_log);
   EXPECT_EQ(c->client_certs, ClientCertMode::kOptional);
   EXPECT_EQ(c->database_path(), "/srv/aloftd/aloft.db");
   EXPECT_DOUBLE_EQ(c->per_ip_requests_per_second, 20.5);
   EXPECT_EQ(c->device_token_lifetime, std::chrono::seconds(600));
+}
+
+TEST(ServerConfig, AccessLogIsOnByDefault) {
+  auto c = Parse("[server]\nlisten = \"127.0.0.1:8443\"\n");
+  ASSERT_TRUE(c) << c.error().ToString();
+  EXPECT_TRUE(c->access_log);
 }
 
 TEST(ServerConfig, ErrorsNameTheKey) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/base/utf8.hpp"
+
 namespace aloft::server::http {
 namespace {
 
@@ -26,7 +28,8 @@ int HexValue(char c) noexcept {
 }
 
 // Percent-decodes `in`; '+' becomes a space when `plus_is_space` (query strings). Fails on a
-// truncated or non-hex escape and on a decoded NUL.
+// truncated or non-hex escape, on a decoded NUL and on bytes that are not UTF-8: decoded
+// segments end up in JSON error messages and audit records, which must stay valid JSON.
 Result<std::string> Decode(std::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());
@@ -47,6 +50,7 @@ Result<std::string> Decode(std::string_view in, bool plus_is_space) {
     if (c == '\0') return Fail(Errc::kInvalidArgument, "NUL in the request target");
     out.push_back(c);
   }
+  if (!IsValidUtf8(out)) return Fail(Errc::kInvalidArgument, "the request target is not UTF-8");
   return out;
 }
 

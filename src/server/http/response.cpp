@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/base/utf8.hpp"
+
 namespace aloft::server::http {
 
 Response Response::Json(int status, const core::codec::Json& value) {
@@ -11,7 +13,7 @@ Response Response::Json(int status, const core::codec::Json& value) {
 Response Response::Error(int status, std::string_view code, std::string_view message) {
   core::codec::Json::Object error;
   error.emplace("code", code);
-  error.emplace("message", message);
+  error.emplace("message", ToValidUtf8(message));  // messages may quote (cut) client input
   core::codec::Json::Object root;
   root.emplace("error", std::move(error));
   return Json(status, core::codec::Json(std::move(root)));

@@ -27,11 +27,17 @@ TEST(ParseTarget, DecodesAndSplits) {
   ASSERT_TRUE(root);
   EXPECT_EQ(root->path, "/");
   EXPECT_TRUE(root->segments.empty());
+  // UTF-8 up to U+10FFFF passes; RejectsUnsafeTargets has the malformed forms.
+  auto utf8 = ParseTarget("/caf%C3%A9/%F0%9F%9A%80?q=%E2%82%AC");
+  ASSERT_TRUE(utf8) << utf8.error().ToString();
+  EXPECT_EQ(utf8->path, "/caf\xC3\xA9/\xF0\x9F\x9A\x80");
+  EXPECT_EQ(utf8->query.at("q"), "\xE2\x82\xAC");
 }
 
 TEST(ParseTarget, RejectsUnsafeTargets) {
   for (std::string_view bad : {"", "a/b", "http://x/y", "/a/../b", "/a/./b", "/a/%2e%2E/b",
-                               "/a%2Fb", "/a%00b", "/a%zz", "/a%2", "/a//b", "/.."}) {
+                               "/a%2Fb", "/a%00b", "/a%zz", "/a%2", "/a//b", "/..", "/a%FF",
+                               "/a%C0%AF", "/a%ED%A0%80", "/a?x=%C3%28", "/a%F4%90%80%80"}) {
     EXPECT_FALSE(ParseTarget(bad)) << bad;
   }
 }

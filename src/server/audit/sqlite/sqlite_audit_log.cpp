@@ -52,7 +52,8 @@ Result<std::optional<ChainHead>> ReadHead(platform::sqlite::Database& db) {
 
 }  // namespace
 
-Result<AuditRecord> SqliteAuditLog::Append(const AuditEvent& event) {
+Result<AuditRecord> SqliteAuditLog::Append(const AuditEvent& raw_event) {
+  const AuditEvent event = WithValidUtf8(raw_event);
   if (Status s = CheckEvent(event); !s) return Fail(s.error());
   auto db = pool_.Acquire(kLeaseTimeout);
   if (!db) return Fail(db.error());

@@ -127,6 +127,21 @@ TEST_F(SqliteAuditLogTest, OversizeEventsAreRefusedAndChangeNothing) {
   EXPECT_TRUE(log_->List(0, 10)->empty());
 }
 
+TEST_F(SqliteAuditLogTest, MalformedUtf8IsRepairedSoTheChainStillVerifies) {
+  // What a byte-capped request path or a percent-decoded id can carry.
+  AuditEvent e = Event(1);
+  e.target = std::string(kMaxAuditFieldBytes - 1, 't') + "\xC3";
+  e.details = core::codec::Json::Object{{"path", "/a/\xFF"}, {"k\xC0\xAF", "\xE2\x82"}};
+  auto record = log_->Append(e);
+  ASSERT_TRUE(record) << record.error().ToString();
+  EXPECT_LE(record->target.size(), kMaxAuditFieldBytes);
+  EXPECT_TRUE(core::codec::ParseJson(core::codec::DumpJson(ToJson(*record))));
+  EXPECT_TRUE(Verify().ok);
+  auto listed = log_->List(0, 10);
+  ASSERT_TRUE(listed) << listed.error().ToString();
+  EXPECT_EQ(listed->size(), 1u);
+}
+
 TEST_F(SqliteAuditLogTest, TheLogIsAppendOnlyForOrdinarySql) {
   AppendN(2);
   auto lease = pool_->Acquire(std::chrono::seconds(1));
