@@ -206,7 +206,8 @@ std::vector<std::size_t> ZstdBlockHeaders(const Bytes& artifact) {
                    content_size_sizes[fhd >> 6];
   for (;;) {
     headers.push_back(at);
-    const std::uint32_t header = artifact.at(at) | (artifact.at(at + 1) << 8) |
+    const std::uint32_t header = static_cast<std::uint32_t>(artifact.at(at)) |
+                                 (static_cast<std::uint32_t>(artifact.at(at + 1)) << 8) |
                                  (static_cast<std::uint32_t>(artifact.at(at + 2)) << 16);
     const std::uint32_t type = (header >> 1) & 3;
     at += 3 + (type == 1 ? 1 : header >> 3);  // RLE blocks hold one byte
