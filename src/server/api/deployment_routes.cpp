@@ -111,13 +111,7 @@ Status RegisterDeploymentRoutes(http::Router& router, DeploymentApiDeps& deps) {
   get.max_body_bytes = 0;
   http::RouteOptions post;
   post.max_body_bytes = 64 * 1024;  // explicit device lists can be long
-  struct Entry {
-    Method method;
-    const char* pattern;
-    http::Handler handler;
-    http::RouteOptions options;
-  };
-  const Entry entries[] = {
+  const http::RouteSpec routes[] = {
       {Method::kPost, "/api/v1/deployments",
        [&deps](const Request& r, const RouteParams&) { return Create(r, deps); }, post},
       {Method::kGet, "/api/v1/deployments",
@@ -136,10 +130,7 @@ Status RegisterDeploymentRoutes(http::Router& router, DeploymentApiDeps& deps) {
        [&deps](const Request& r, const RouteParams& p) { return Control(r, p, deps, "cancel"); },
        post},
   };
-  for (const Entry& e : entries) {
-    if (Status s = router.Add(e.method, e.pattern, e.handler, e.options); !s) return s;
-  }
-  return Ok();
+  return router.AddAll(routes);
 }
 
 }  // namespace aloft::server::api

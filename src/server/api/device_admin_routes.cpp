@@ -179,13 +179,7 @@ Status RegisterDeviceAdminRoutes(http::Router& router, DeviceAdminDeps& deps) {
   get.max_body_bytes = 0;
   http::RouteOptions post;
   post.max_body_bytes = 16 * 1024;
-  struct Entry {
-    Method method;
-    const char* pattern;
-    http::Handler handler;
-    http::RouteOptions options;
-  };
-  const Entry entries[] = {
+  const http::RouteSpec routes[] = {
       {Method::kGet, "/api/v1/devices",
        [&deps](const Request& r, const RouteParams&) { return ListDevices(r, deps); }, get},
       {Method::kGet, "/api/v1/devices/{id}",
@@ -205,10 +199,7 @@ Status RegisterDeviceAdminRoutes(http::Router& router, DeviceAdminDeps& deps) {
        [&deps](const Request& r, const RouteParams&) { return CreateEnrollmentToken(r, deps); },
        post},
   };
-  for (const Entry& e : entries) {
-    if (Status s = router.Add(e.method, e.pattern, e.handler, e.options); !s) return s;
-  }
-  return Ok();
+  return router.AddAll(routes);
 }
 
 }  // namespace aloft::server::api

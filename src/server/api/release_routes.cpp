@@ -155,13 +155,7 @@ Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps) {
   artifact.max_body_bytes = deps.max_artifact_bytes;
   artifact.stream_body_to_file = true;
   artifact.request_timeout = std::chrono::hours(2);  // a large image over a slow uplink
-  struct Entry {
-    Method method;
-    const char* pattern;
-    http::Handler handler;
-    http::RouteOptions options;
-  };
-  const Entry entries[] = {
+  const http::RouteSpec routes[] = {
       {Method::kPut, "/api/v1/artifacts/{sha256}",
        [&deps](const Request& r, const RouteParams& p) { return PutArtifact(r, p, deps); },
        artifact},
@@ -178,10 +172,7 @@ Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps) {
       {Method::kGet, "/api/v1/releases/{name}",
        [&deps](const Request& r, const RouteParams& p) { return GetRelease(r, p, deps); }, get},
   };
-  for (const Entry& e : entries) {
-    if (Status s = router.Add(e.method, e.pattern, e.handler, e.options); !s) return s;
-  }
-  return Ok();
+  return router.AddAll(routes);
 }
 
 }  // namespace aloft::server::api

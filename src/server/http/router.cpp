@@ -120,6 +120,13 @@ RouteMatch Router::Find(Method method, const std::vector<std::string>& segments)
   return match;
 }
 
+Status Router::AddAll(std::span<const RouteSpec> routes) {
+  for (const RouteSpec& r : routes) {
+    if (Status s = Add(r.method, r.pattern, r.handler, r.options); !s) return s;
+  }
+  return Ok();
+}
+
 void Router::SetGetFallback(Handler handler, RouteOptions options) {
   auto route = std::make_unique<Route>();
   route->method = Method::kGet;

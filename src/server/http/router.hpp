@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,14 @@ struct Route {
   RouteOptions options;
 };
 
+// One route for Router::AddAll: a table of these reads better than a row of Add calls.
+struct RouteSpec {
+  Method method = Method::kGet;
+  std::string_view pattern;
+  Handler handler;
+  RouteOptions options;
+};
+
 struct RouteInfo {
   Method method = Method::kGet;
   std::string pattern;
@@ -74,6 +83,8 @@ class Router {
   // malformed or repeated "{param}", or kOther as method; kAlreadyExists for the same method
   // and equivalent pattern twice.
   Status Add(Method method, std::string_view pattern, Handler handler, RouteOptions options = {});
+  // Add() for each route in order; stops at the first error.
+  Status AddAll(std::span<const RouteSpec> routes);
 
   // HEAD falls back to the GET route of the same path when no HEAD route exists.
   RouteMatch Find(Method method, const std::vector<std::string>& segments) const;

@@ -105,6 +105,18 @@ TEST(Router, GetFallbackOnlyForPathsNoPatternMatches) {
   EXPECT_EQ(router.Routes().size(), 1u) << "the fallback is not a documented route";
 }
 
+TEST(Router, AddAllAddsInOrderAndStopsAtTheFirstError) {
+  Router router;
+  const RouteSpec routes[] = {
+      {Method::kGet, "/a", Echo, {}},
+      {Method::kGet, "/a", Echo, {}},  // a duplicate: refused, and nothing after it is added
+      {Method::kGet, "/b", Echo, {}},
+  };
+  EXPECT_EQ(router.AddAll(routes).error().code(), Errc::kAlreadyExists);
+  ASSERT_EQ(router.Routes().size(), 1u);
+  EXPECT_EQ(router.Routes()[0].pattern, "/a");
+}
+
 TEST(Router, RejectsBadPatterns) {
   Router router;
   EXPECT_FALSE(router.Add(Method::kGet, "nope", Echo));
