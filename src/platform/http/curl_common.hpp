@@ -1,6 +1,6 @@
 #pragma once
 
-// The libcurl plumbing CurlFetcher and JsonClient share: process-wide initialisation, the
+// The libcurl plumbing CurlFetcher, JsonClient and ManagementClient share: process-wide initialisation, the
 // transport settings every request gets, and CURLcode -> Error mapping. Internal to
 // platform/http: it includes curl.h, which the public headers keep out.
 
@@ -19,6 +19,12 @@ namespace aloft::platform::http::detail {
 
 // Initialises libcurl (once per process) and creates an easy handle. kInternal on failure.
 Result<CURL*> NewEasyHandle();
+
+// `s` in ASCII lower case (header names, URL schemes and hosts).
+std::string LowerAscii(std::string_view s);
+
+// `s` without the spaces and tabs around a header field's name or value, nor the line's CRLF.
+std::string_view TrimHeaderText(std::string_view s);
 
 // Whether `text` starts with `prefix`, ignoring ASCII case.
 bool StartsWithNoCase(std::string_view text, std::string_view prefix);

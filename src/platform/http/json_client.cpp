@@ -13,21 +13,6 @@
 namespace aloft::platform::http {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // The parts of a URL we decide on, through libcurl's own parser (the one that will be used
 // to connect), so the check and the connection cannot disagree about the host.
 struct UrlParts {
@@ -49,7 +34,7 @@ Result<UrlParts> ParseUrl(const std::string& url) {
     char* value = nullptr;
     const CURLUcode rc = curl_url_get(handle, part, &value, 0);
     if (rc == CURLUE_OK && value != nullptr) {
-      out = Lower(value);
+      out = detail::LowerAscii(value);
     } else if (required) {
       status = Fail(Errc::kInvalidArgument, "URL '" + url + "' has no scheme");
     }
@@ -100,10 +85,11 @@ struct Exchange {
       }
       const std::size_t colon = line.find(':');
       if (colon == std::string_view::npos) return size * count;
-      std::string name = Lower(Trim(line.substr(0, colon)));
+      std::string name = detail::LowerAscii(detail::TrimHeaderText(line.substr(0, colon)));
       if (name == "content-type" || name == "retry-after" || name == "www-authenticate" ||
           name == "location") {
-        self->headers[std::move(name)] = std::string(Trim(line.substr(colon + 1)));
+        self->headers[std::move(name)] =
+            std::string(detail::TrimHeaderText(line.substr(colon + 1)));
       }
     } catch (...) {
       // Only allocation can throw here; an exception must not unwind through libcurl.

@@ -15,21 +15,6 @@
 namespace aloft::platform::http {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // The request body read from disk, closed on every path out.
 class BodyFile {
  public:
@@ -114,8 +99,8 @@ struct Exchange {
       }
       const std::size_t colon = line.find(':');
       if (colon == std::string_view::npos) return size * count;
-      self->headers.emplace_back(Lower(Trim(line.substr(0, colon))),
-                                 std::string(Trim(line.substr(colon + 1))));
+      self->headers.emplace_back(detail::LowerAscii(detail::TrimHeaderText(line.substr(0, colon))),
+                                 std::string(detail::TrimHeaderText(line.substr(colon + 1))));
     } catch (...) {
       // Only allocation can throw here; an exception must not unwind through libcurl.
       self->abort_reason = Error(Errc::kInternal, "header callback failed");
@@ -194,8 +179,10 @@ std::optional<std::string> ManagementResponse::Cookie(std::string_view name) con
     if (key != "set-cookie") continue;
     const std::string_view pair = std::string_view(value).substr(0, value.find(';'));
     const std::size_t eq = pair.find('=');
-    if (eq == std::string_view::npos || Trim(pair.substr(0, eq)) != name) continue;
-    return std::string(Trim(pair.substr(eq + 1)));
+    if (eq == std::string_view::npos || detail::TrimHeaderText(pair.substr(0, eq)) != name) {
+      continue;
+    }
+    return std::string(detail::TrimHeaderText(pair.substr(eq + 1)));
   }
   return std::nullopt;
 }
