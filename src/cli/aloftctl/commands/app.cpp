@@ -8,6 +8,7 @@
 #include <functional>
 #include <utility>
 
+#include "cli/aloftctl/commands/delta_commands.hpp"
 #include "cli/aloftctl/commands/offline_commands.hpp"
 #include "cli/aloftctl/commands/server_commands.hpp"
 
@@ -16,7 +17,8 @@ namespace {
 
 constexpr const char* kFooter = R"(
 Offline (no server; the key/repository directory is --repo, default ./aloft-repo):
-  keys init|show|rotate, release create|sign|status|revoke, release list --staged
+  keys init|show|rotate, release create|sign|status|revoke, release list --staged,
+  delta create|apply
 Online (aloftd over HTTPS: --server URL or $ALOFT_SERVER, --ca FILE or $ALOFT_CA, the token
 from `aloftctl login` or $ALOFT_TOKEN):
   login, online-keys, repo upload-root, release upload|list|show, device ..., enroll-token create,
@@ -71,6 +73,7 @@ class Builder {
   void AddServer();
   void AddDevices();
   void AddDeploy();
+  void AddDelta();
 
   CLI::App& app_;
   Context& ctx_;
@@ -83,12 +86,14 @@ class Builder {
   ReleaseSignArgs release_sign_;
   std::string name_, id_, role_, reason_, output_, state_, hardware_, public_key_;
   int expires_days_ = 365;
-  bool staged_ = false, skip_artifacts_ = false;
+  bool staged_ = false, skip_artifacts_ = false, rotate_online_ = false;
   LoginArgs login_;
   DeviceListArgs device_list_;
   int uses_ = 1, valid_hours_ = 24, limit_ = 100;
   std::int64_t after_ = 0;
   DeployCreateArgs deploy_;
+  DeltaCreateArgs delta_create_;
+  DeltaApplyArgs delta_apply_;
 };
 
 void Builder::AddAll() {
@@ -106,6 +111,30 @@ void Builder::AddAll() {
   AddServer();
   AddDevices();
   AddDeploy();
+  AddDelta();
+}
+
+void Builder::AddDelta() {
+  CLI::App* delta = Group(&app_, "delta", "binary deltas between two images (offline)");
+  CLI::App* create = Leaf(delta, "create", "write a patch that turns OLD into NEW",
+                          [this] { return DeltaCreate(ctx_, delta_create_); });
+  create->add_option("OLD", delta_create_.source, "the image devices run now")->required();
+  create->add_option("NEW", delta_create_.target, "the image they should run")->required();
+  create->add_option("PATCH", delta_create_.patch, "the patch file to write")->required();
+  create->add_option("--level", delta_create_.level, "zstd level of the patch's streams")
+      ->check(CLI::Range(1, 22))
+      ->capture_default_str();
+  create
+      ->add_option("--prefix-window-mib", delta_create_.prefix_window_mib,
+                   "source MiB each block may reference (more: smaller, slower to create)")
+      ->check(CLI::Range(1, 2048))
+      ->capture_default_str();
+  CLI::App* apply = Leaf(delta, "apply", "apply PATCH to OLD, verify, and write OUT",
+                         [this] { return DeltaApply(ctx_, delta_apply_); });
+  apply->add_option("OLD", delta_apply_.source, "the image the patch was made from")->required();
+  apply->add_option("PATCH", delta_apply_.patch, "the patch file (read as a stream)")->required();
+  apply->add_option("OUT", delta_apply_.output, "the file to write (replaced only when verified)")
+      ->required();
 }
 
 void Builder::AddKeys() {
@@ -180,6 +209,10 @@ void Builder::AddRelease() {
   create->add_option("--notes", release_create_.notes, "release notes (signed)");
   create->add_option("--name", release_create_.name,
                      "target name (default: <image>-<version><ext>.zst)");
+  create
+      ->add_option("--delta-from", release_create_.delta_from,
+                   "also stage deltas from these older images (release names, versions or files)")
+      ->delimiter(',');
   create->add_option("--zstd-level", release_create_.zstd_level, "compression level 1..19")
       ->check(CLI::Range(1, 19))
       ->capture_default_str();
@@ -235,8 +268,11 @@ void Builder::AddServer() {
 
   CLI::App* online =
       Leaf(&app_, "online-keys", "the server's online keys, for keys init --online-keys",
-           [this] { return OnlineKeys(ctx_, output_); });
+           [this] { return OnlineKeys(ctx_, output_, rotate_online_); });
   online->add_option("--output", output_, "also write them to this file");
+  online->add_flag("--rotate", rotate_online_,
+                   "stage a new pair on the server (or show the staged one) for the next root "
+                   "to name: then `keys rotate --role online --online-keys FILE`, `release upload`");
 
   CLI::App* repo = Group(&app_, "repo", "the Image repository on the server");
   Leaf(repo, "upload-root", "upload the signed root versions the server does not have",

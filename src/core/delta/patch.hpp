@@ -1,0 +1,92 @@
+#pragma once
+
+// Binary deltas between two images: a patch turns a source (the image a device runs) into a
+// target (the image it should run). Creation is offline, with both images in memory or mapped;
+// application is a stream: patch bytes arrive in any chunking (from the network) and target
+// bytes leave through a Writer (into the inactive slot), with the source mapped read-only.
+//
+// A patch names the exact source it applies to and the exact target it produces (length and
+// SHA-256 of each, in its header), so a wrong base is refused before a single target byte is
+// written, and a corrupt or forged patch can never yield anything but a refusal: Finish()
+// checks the produced bytes against the target digest. Security does not rest on this check
+// alone — the agent also compares the slot with the image digest signed by the Image
+// repository — but it lets a tool fail early and clearly.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "core/base/bytes.hpp"
+#include "core/base/result.hpp"
+#include "core/io/writer.hpp"
+
+namespace aloft::core::delta {
+
+// What a patch says about itself; readable from its first kHeaderBytes bytes.
+struct PatchHeader {
+  std::uint64_t source_length = 0;
+  Bytes source_sha256;  // 32 bytes
+  std::uint64_t target_length = 0;
+  Bytes target_sha256;  // 32 bytes
+};
+
+// The fixed size of the header at the start of every patch.
+std::size_t HeaderBytes();
+
+// Parses the header from the first HeaderBytes() bytes of a patch (more may follow).
+// kInvalidArgument: too short, not a patch (magic), or an unknown format version.
+Result<PatchHeader> ReadPatchHeader(ByteView patch_prefix);
+
+struct CreateOptions {
+  int level = 19;  // zstd level of every stream; lower is faster and larger
+  // Target bytes per block (at most 16 MiB). The applier's memory grows with it.
+  std::uint32_t block_size = 16u << 20;
+  // How much of the source a block's zstd frames may reference (the whole source when it is
+  // smaller). Larger finds more matches in big images and costs creation time, not memory.
+  std::uint64_t prefix_window = 32u << 20;
+};
+
+// Writes a patch from `source` to `target` into `out`. Both inputs may be empty or identical.
+// Errors: the writer's; kTooLarge for a source of 2 GiB or more (the suffix array is 32-bit);
+// kInvalidArgument for options out of range.
+Status CreatePatch(ByteView source, ByteView target, io::Writer& out,
+                   const CreateOptions& options = {});
+
+// Applies a streamed patch. Feed it the patch through Write() in any chunking, then call
+// Finish(). Memory is bounded independently of the image size (see MemoryBound()), beyond the
+// caller's mapping of `source`.
+class PatchApplier final : public io::Writer {
+ public:
+  // `source` must stay valid and unchanged until Finish() returns. When `source_verified` is
+  // true the caller has already checked `source` against the digest the patch names (the agent
+  // does, against signed metadata, before it downloads), and the applier compares only the
+  // length; otherwise it hashes `source` once, when the header arrives.
+  PatchApplier(ByteView source, io::Writer& out, bool source_verified = false);
+  ~PatchApplier() override;
+  PatchApplier(const PatchApplier&) = delete;
+  PatchApplier& operator=(const PatchApplier&) = delete;
+
+  // kInvalidArgument: not a patch; kVerificationFailed: the source is not the patch's base
+  // (reported before anything is written to `out`) or the patch is corrupt; kTooLarge: the
+  // patch would produce more than the header's target length; the writer's own errors.
+  Status Write(ByteView patch_bytes) override;
+
+  // kVerificationFailed: the patch ended early or has trailing bytes, or the produced bytes do
+  // not have the header's target length and SHA-256.
+  Status Finish();
+
+  // The header, once Write() has seen it.
+  const PatchHeader* header() const noexcept;
+
+  // The most heap memory the applier holds at any time, whatever the image sizes.
+  static std::size_t MemoryBound();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Convenience over PatchApplier for a whole patch in memory.
+Status ApplyPatch(ByteView source, ByteView patch, io::Writer& out);
+
+}  // namespace aloft::core::delta

@@ -1,0 +1,329 @@
+#include "core/delta/patch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "core/delta/format.hpp"
+#include "core/delta/zstd_frames.hpp"
+
+namespace aloft::core::delta {
+namespace {
+
+// Records everything written; fails once more than `limit` bytes arrive.
+class CountingWriter final : public io::Writer {
+ public:
+  Status Write(ByteView data) override {
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    ++calls;
+    return Ok();
+  }
+  Bytes bytes;
+  int calls = 0;
+};
+
+Bytes Random(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  Bytes out(n);
+  for (auto& b : out) b = static_cast<std::uint8_t>(rng());
+  return out;
+}
+
+// Something shaped like an executable: repeated instruction-like records carrying addresses,
+// so that a "new version" with an insertion shifts every later address by a constant.
+Bytes Program(std::size_t records, std::uint32_t shift_after, std::uint32_t shift, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  Bytes out;
+  for (std::size_t i = 0; i < records; ++i) {
+    std::uint32_t opcode = rng() % 16;
+    std::uint32_t address = static_cast<std::uint32_t>(i * 16) + (i >= shift_after ? shift : 0);
+    out.push_back(static_cast<std::uint8_t>(0x40 + opcode));
+    for (int k = 0; k < 4; ++k) out.push_back(static_cast<std::uint8_t>(address >> (8 * k)));
+    out.push_back(static_cast<std::uint8_t>(rng() % 4));
+  }
+  return out;
+}
+
+Bytes Create(ByteView a, ByteView b, CreateOptions options = {}) {
+  io::BytesWriter out(1u << 30);
+  auto created = CreatePatch(a, b, out, options);
+  EXPECT_TRUE(created) << created.error().ToString();
+  return std::move(out).bytes();
+}
+
+Result<Bytes> Apply(ByteView source, ByteView patch, std::size_t chunk) {
+  CountingWriter out;
+  PatchApplier applier(source, out);
+  for (std::size_t at = 0; at < patch.size(); at += chunk) {
+    if (auto w = applier.Write(patch.subspan(at, std::min(chunk, patch.size() - at))); !w) {
+      return Fail(w.error());
+    }
+  }
+  if (auto f = applier.Finish(); !f) return Fail(f.error());
+  return out.bytes;
+}
+
+void ExpectRoundTrip(const Bytes& a, const Bytes& b, CreateOptions options = {}) {
+  Bytes patch = Create(a, b, options);
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{4093}, patch.size() + 1}) {
+    if (chunk == 1 && patch.size() > 200'000) continue;  // byte-at-a-time is covered on small patches
+    auto applied = Apply(a, patch, chunk);
+    ASSERT_TRUE(applied) << "chunk " << chunk << ": " << applied.error().ToString();
+    ASSERT_TRUE(*applied == b) << "chunk " << chunk;
+  }
+}
+
+TEST(Delta, EmptyAndIdentical) {
+  Bytes data = Random(10'000, 1);
+  ExpectRoundTrip({}, {});
+  ExpectRoundTrip({}, data);
+  ExpectRoundTrip(data, {});
+  ExpectRoundTrip(data, data);
+  Bytes same = Create(data, data);
+  EXPECT_LT(same.size(), HeaderBytes() + 200) << "an identical image should cost almost nothing";
+}
+
+TEST(Delta, RandomDataUnrelatedAndEdited) {
+  ExpectRoundTrip(Random(50'000, 2), Random(60'000, 3));
+  Bytes a = Random(200'000, 4);
+  Bytes b = a;
+  b.insert(b.begin() + 5000, 3000, 0x55);                  // insertion
+  b.erase(b.begin() + 100'000, b.begin() + 110'000);       // deletion
+  for (std::size_t i = 150'000; i < 150'100; ++i) b[i] ^= 0x21;  // modification
+  ExpectRoundTrip(a, b);
+  Bytes patch = Create(a, b);
+  EXPECT_LT(patch.size(), 5000u) << "edits of random data cost about their inserted bytes";
+}
+
+TEST(Delta, StructuredShrinkingAndGrowing) {
+  Bytes v1 = Program(40'000, 40'000, 0, 5);
+  Bytes v2 = Program(41'000, 10'000, 0x300, 5);  // grows, and shifts addresses after record 10000
+  Bytes v0 = Bytes(v1.begin(), v1.begin() + 100'000);
+  ExpectRoundTrip(v1, v2);
+  ExpectRoundTrip(v2, v1);
+  ExpectRoundTrip(v1, v0);
+  ExpectRoundTrip(v0, v1);
+  // The address shift is what bsdiff's approximate matches are for.
+  EXPECT_LT(Create(v1, v2).size(), v2.size() / 20);
+}
+
+TEST(Delta, ManySmallBlocksBothMethods) {
+  Bytes a = Program(30'000, 30'000, 0, 6);
+  Bytes b = Program(30'000, 5'000, 0x40, 6);
+  Bytes tail = Random(30'000, 7);  // unrelated tail: the zstd method wins those blocks
+  b.insert(b.end(), tail.begin(), tail.end());
+  CreateOptions options;
+  options.block_size = 4096;
+  options.prefix_window = 8192;
+  ExpectRoundTrip(a, b, options);
+  options.block_size = 1;  // a block per byte: every control split at every boundary
+  ExpectRoundTrip(Bytes(a.begin(), a.begin() + 3000), Bytes(b.begin(), b.begin() + 2000), options);
+
+  // Both block methods occur.
+  options.block_size = 4096;
+  Bytes patch = Create(a, b, options);
+  bool saw[3] = {false, false, false};
+  std::size_t at = HeaderBytes();
+  std::size_t produced = 0;
+  while (produced < b.size()) {
+    std::uint8_t method = patch[at];
+    ASSERT_TRUE(method == format::kMethodBsdiff || method == format::kMethodZstdPrefix);
+    saw[method] = true;
+    if (method == format::kMethodBsdiff) {
+      at += format::kBsdiffHeadSize + format::GetU32(&patch[at + 5]) + format::GetU32(&patch[at + 13]) +
+            format::GetU32(&patch[at + 17]);
+    } else {
+      at += format::kZstdPrefixHeadSize + format::GetU32(&patch[at + 17]);
+    }
+    produced += options.block_size;
+  }
+  EXPECT_EQ(at, patch.size());
+  EXPECT_TRUE(saw[format::kMethodBsdiff]);
+  EXPECT_TRUE(saw[format::kMethodZstdPrefix]);
+}
+
+TEST(Delta, HeaderDescribesBothImages) {
+  Bytes a = Random(1000, 8);
+  Bytes b = Random(1500, 9);
+  Bytes patch = Create(a, b);
+  auto header = ReadPatchHeader(patch);
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->source_length, 1000u);
+  EXPECT_EQ(header->target_length, 1500u);
+  EXPECT_EQ(header->source_sha256.size(), 32u);
+  EXPECT_EQ(header->target_sha256.size(), 32u);
+  EXPECT_EQ(ReadPatchHeader(ByteView(patch).first(HeaderBytes() - 1)).error().code(), Errc::kInvalidArgument);
+  Bytes bad_magic = patch;
+  bad_magic[0] = 'X';
+  EXPECT_EQ(ReadPatchHeader(bad_magic).error().code(), Errc::kInvalidArgument);
+  Bytes bad_version = patch;
+  bad_version[8] = 2;
+  EXPECT_EQ(ReadPatchHeader(bad_version).error().code(), Errc::kInvalidArgument);
+
+  CountingWriter out;
+  PatchApplier applier(a, out);
+  EXPECT_EQ(applier.header(), nullptr);
+  ASSERT_TRUE(applier.Write(ByteView(patch).first(HeaderBytes())));
+  const PatchHeader* seen = applier.header();
+  ASSERT_TRUE(seen != nullptr);
+  EXPECT_EQ(seen == nullptr ? 0 : seen->target_length, 1500u);
+}
+
+TEST(Delta, WrongBaseIsRefusedBeforeAnyOutput) {
+  Bytes a = Program(5000, 5000, 0, 10);
+  Bytes b = Program(5000, 100, 8, 10);
+  Bytes patch = Create(a, b);
+  Bytes other = a;
+  other[1234] ^= 1;  // same length, other content
+  std::vector<Bytes> bases;
+  bases.push_back(other);
+  bases.emplace_back(a.begin(), a.end() - 1);
+  bases.emplace_back();
+  for (const Bytes& base : bases) {
+    CountingWriter out;
+    PatchApplier applier(base, out);
+    auto written = applier.Write(patch);
+    ASSERT_FALSE(written);
+    EXPECT_EQ(written.error().code(), Errc::kVerificationFailed);
+    EXPECT_NE(written.error().message().find("wrong base"), std::string::npos);
+    EXPECT_EQ(out.calls, 0);
+    EXPECT_FALSE(applier.Finish());
+  }
+  // With source_verified the caller vouched for the base; a wrong one still fails at Finish().
+  CountingWriter out;
+  PatchApplier trusting(other, out, /*source_verified=*/true);
+  auto written = trusting.Write(patch);
+  auto finished = trusting.Finish();
+  EXPECT_FALSE(written && finished);
+}
+
+TEST(Delta, EveryFlippedByteIsRefusedOrHarmless) {
+  Bytes a = Program(400, 400, 0, 11);
+  Bytes b = Program(420, 50, 16, 11);
+  Bytes patch = Create(a, b);
+  ASSERT_LT(patch.size(), 2000u);
+  std::size_t refused = 0;
+  for (std::size_t i = 0; i < patch.size(); ++i) {
+    for (std::uint8_t mask : {std::uint8_t{0xff}, std::uint8_t{0x01}, std::uint8_t{0x80}}) {
+      Bytes bad = patch;
+      bad[i] ^= mask;
+      CountingWriter out;
+      PatchApplier applier(a, out);
+      auto written = applier.Write(bad);
+      bool ok = written && applier.Finish();
+      EXPECT_LE(out.bytes.size(), b.size());
+      if (ok) {
+        // Only a flip that does not change what the patch means may pass (an unused bit of a
+        // zstd frame header, say): the output is then exactly the target.
+        EXPECT_TRUE(out.bytes == b) << "byte " << i;
+      } else {
+        ++refused;
+      }
+    }
+  }
+  EXPECT_GT(refused, patch.size() * 3 * 9 / 10);
+}
+
+TEST(Delta, TruncatedOrTrailingPatchIsRefused) {
+  Bytes a = Program(2000, 2000, 0, 12);
+  Bytes b = Program(2100, 300, 32, 12);
+  Bytes patch = Create(a, b);
+  for (std::size_t n = 0; n < patch.size(); ++n) {
+    CountingWriter out;
+    PatchApplier applier(a, out);
+    auto written = applier.Write(ByteView(patch).first(n));
+    EXPECT_FALSE(written && applier.Finish()) << "truncated to " << n;
+  }
+  Bytes longer = patch;
+  longer.push_back(0);
+  auto applied = Apply(a, longer, 13);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().code(), Errc::kVerificationFailed);
+}
+
+// Hand-made blocks whose controls lie: every one must be refused, none may crash or read
+// outside the source.
+TEST(Delta, CorruptControlsAreRefused) {
+  Bytes a = Random(1000, 13);
+  Bytes b = Random(100, 14);
+  Bytes patch = Create(a, b);
+  Bytes header(patch.begin(), patch.begin() + static_cast<std::ptrdiff_t>(HeaderBytes()));
+  FrameCompressor compressor(3);
+  auto block = [&](const Bytes& control, std::uint32_t diff_raw) {
+    Bytes diff(diff_raw, 0);
+    Bytes extra(100 - diff_raw, 7);
+    Bytes c = *compressor.Compress(control);
+    Bytes d = diff.empty() ? Bytes{} : *compressor.Compress(diff);
+    Bytes e = extra.empty() ? Bytes{} : *compressor.Compress(extra);
+    Bytes out = header;
+    out.push_back(format::kMethodBsdiff);
+    for (auto v : {control.size(), c.size(), diff.size(), d.size(), e.size()}) {
+      format::PutU32(out, static_cast<std::uint32_t>(v));
+    }
+    format::PutU64(out, 0);
+    format::PutU64(out, 0);
+    out.insert(out.end(), 3, format::kCodecZstd);
+    for (const Bytes* f : {&c, &d, &e}) out.insert(out.end(), f->begin(), f->end());
+    return out;
+  };
+  auto control = [](std::initializer_list<std::uint64_t> values) {
+    Bytes out;
+    for (auto v : values) format::PutVarint(out, v);
+    return out;
+  };
+  const std::uint64_t kHuge = ~std::uint64_t{0};
+  std::vector<Bytes> bad = {
+      block(control({1001}), 0),                                        // start past the source
+      block(control({990, 50, 50, 0}), 50),                             // diff past the source
+      block(control({0, 60, 40, 0}), 50),                               // more diff than the stream
+      block(control({0, 50, 60, 0}), 50),                               // more extra than the stream
+      block(control({0, 50, 0, format::ZigZag(-51), 0, 50, 0}), 50),    // seek before the start
+      block(control({0, 50, 0, format::ZigZag(951)}), 50),              // seek past the end
+      block(control({0, kHuge, kHuge, kHuge}), 50),                     // overflowing values
+      block(control({0, 25, 0}), 50),                                   // truncated triple
+      block(control({0, 25, 25, 0}), 50),                               // streams not used up
+      block(Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, 0),  // varint overflow
+  };
+  for (std::size_t i = 0; i < bad.size(); ++i) {
+    CountingWriter out;
+    PatchApplier applier(a, out);
+    auto written = applier.Write(bad[i]);
+    ASSERT_FALSE(written) << "case " << i;
+    EXPECT_EQ(written.error().code(), Errc::kVerificationFailed) << "case " << i;
+    EXPECT_LE(out.bytes.size(), b.size());
+  }
+  // A control that is valid but yields other bytes passes the block and fails at Finish().
+  Bytes wrong = block(control({0, 50, 50, 0}), 50);
+  auto applied = Apply(a, wrong, 1);
+  ASSERT_FALSE(applied);
+  EXPECT_EQ(applied.error().code(), Errc::kVerificationFailed);
+}
+
+TEST(Delta, WriterErrorsStopTheApplier) {
+  class FailingWriter final : public io::Writer {
+   public:
+    Status Write(ByteView) override { return Fail(Errc::kNoSpace, "disk full"); }
+  };
+  Bytes a = Random(1000, 15);
+  Bytes b = Random(1000, 16);
+  Bytes patch = Create(a, b);
+  FailingWriter out;
+  PatchApplier applier(a, out);
+  auto written = applier.Write(patch);
+  ASSERT_FALSE(written);
+  EXPECT_EQ(written.error().code(), Errc::kNoSpace);
+  EXPECT_FALSE(applier.Write(patch));
+  EXPECT_FALSE(applier.Finish());
+}
+
+TEST(Delta, MemoryBoundIsWithinTheIssueTarget) {
+  EXPECT_LE(PatchApplier::MemoryBound(), std::size_t{64} << 20);
+  CreateOptions options;
+  options.block_size = 0;
+  io::BytesWriter out(1000);
+  EXPECT_EQ(CreatePatch({}, {}, out, options).error().code(), Errc::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace aloft::core::delta
