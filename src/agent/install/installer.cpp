@@ -1,12 +1,15 @@
 #include "agent/install/installer.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <zstd.h>
 
+#include "agent/install/mapped_image.hpp"
 #include "agent/install/stream_writers.hpp"
 #include "agent/slots/slot_writer.hpp"
+#include "core/delta/patch.hpp"
 #include "core/metadata/verify.hpp"
 
 namespace aloft::agent::install {
@@ -35,18 +38,38 @@ class ProgressWriter final : public core::io::Writer {
 // Steps 2–3: everything between the source and a durable, checked slot.
 Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const ArtifactSource& source,
                       const ProgressFn& progress) {
+  // A delta's source is checked before the target slot is opened: a wrong base leaves the
+  // target exactly as it was. The mapping outlives every stage below.
+  std::optional<MappedImage> base;
+  if (plan.compression == Compression::kDelta) {
+    if (!plan.delta_base) return Fail(Errc::kInvalidArgument, "delta plan without a base");
+    if (plan.delta_base->slot.id != booted) {
+      return Fail(Errc::kInvalidArgument, "a delta applies to the running slot only");
+    }
+    auto mapped = MappedImage::MapVerified(plan.delta_base->slot, plan.delta_base->length,
+                                           plan.delta_base->sha256);
+    if (!mapped) return Fail(std::move(mapped).error().WithContext("delta base"));
+    base.emplace(std::move(*mapped));
+  }
+
   auto slot = slots::SlotWriter::Open(plan.target, booted, plan.image_length);
   if (!slot) return Fail(std::move(slot).error().WithContext("open slot"));
   // The image's digest is checked once, on the bytes read back from the slot (step 4).
   LengthCheckingWriter image(*slot, plan.image_length);
 
   std::unique_ptr<ZstdDecompressWriter> zstd;
+  std::unique_ptr<core::delta::PatchApplier> patch;
   core::io::Writer* after_artifact = &image;
   if (plan.compression == Compression::kZstd) {
     auto created = ZstdDecompressWriter::Create(image);
     if (!created) return Fail(std::move(created).error());
     zstd = std::move(*created);
     after_artifact = zstd.get();
+  } else if (plan.compression == Compression::kDelta) {
+    // The base was hashed above, against the digest the signed delta names.
+    patch = std::make_unique<core::delta::PatchApplier>(base->bytes(), image,
+                                                        /*source_verified=*/true);
+    after_artifact = patch.get();
   }
 
   auto verifier = core::metadata::PayloadVerifier::Create("artifact", plan.artifact_length,
@@ -60,6 +83,9 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
   if (zstd) {
     if (auto ok = zstd->Finish(); !ok) return Fail(std::move(ok).error().WithContext("decompress"));
   }
+  if (patch) {
+    if (auto ok = patch->Finish(); !ok) return Fail(std::move(ok).error().WithContext("patch"));
+  }
   if (auto ok = image.Finish(); !ok) return Fail(std::move(ok).error().WithContext("image"));
   if (auto ok = slot->Finish(); !ok) return Fail(std::move(ok).error().WithContext("write slot"));
   return Ok();
@@ -70,6 +96,7 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
 std::size_t Installer::BufferBytes(Compression compression) {
   std::size_t bytes = slots::SlotWriter::kChunkSize;
   if (compression == Compression::kZstd) bytes += ZSTD_DStreamOutSize();
+  if (compression == Compression::kDelta) bytes += core::delta::PatchApplier::MemoryBound();
   return bytes;
 }
 

@@ -6,8 +6,10 @@
 //   1. the bootloader's state: the target must not be the booted slot; if the bootloader
 //      points at the target (a trial prepared earlier, never rebooted into), MarkBad(target)
 //      first: a slot about to be overwritten must not be booted
-//   2. stream: source → artifact check → [zstd] → image length cap → SlotWriter (no temporary
-//      copy)
+//   2. stream: source → artifact check → [zstd | patch] → image length cap → SlotWriter (no
+//      temporary copy). A delta plan first maps the running slot read-only and checks it
+//      against the digest the signed delta starts from, before the target slot is opened: a
+//      wrong base leaves the target slot untouched
 //   3. finish the checks in pipeline order: artifact length+hashes, zstd frame complete, image
 //      length; then flush and fsync the slot
 //   4. re-read the slot and check its sha256 against the signed image digest: the one SHA-256
@@ -21,7 +23,9 @@
 // for aligned slot writes + ZSTD_DStreamOutSize() (128 KiB) zstd output + the zstd window the
 // frame declares (at most 2^ZstdDecompressWriter::kMaxWindowLog = 128 MiB; an ordinary
 // `zstd -19` frame uses 8 MiB) + VerifySlot's 1 MiB read buffer, allocated after the writer
-// is gone. The source's own buffers come on top.
+// is gone. The source's own buffers come on top. A delta replaces zstd's share with
+// core::delta::PatchApplier::MemoryBound(); the running slot it reads is mapped (page cache,
+// no heap).
 
 #include <cstdint>
 #include <functional>

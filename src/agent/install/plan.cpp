@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/base/hex.hpp"
+#include "core/crypto/hash.hpp"
 
 namespace aloft::agent::install {
 namespace {
@@ -79,6 +80,40 @@ Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
   if (!digest) return Fail(std::move(digest).error());
   plan.image_length = static_cast<std::uint64_t>(payload->length);
   plan.image_sha256 = std::move(*digest);
+  return plan;
+}
+
+Result<InstallPlan> MakeDeltaInstallPlan(const InstallPlan& full,
+                                         const core::metadata::TargetFile& delta,
+                                         const core::uptane::DeltaInfo& info,
+                                         const slots::SlotPair& slots, slots::SlotId booted) {
+  if (auto ok = CheckSlots(slots); !ok) return Fail(std::move(ok).error());
+  if (full.compression == Compression::kDelta) {
+    return Fail(Errc::kInvalidArgument, "a delta applies to a full image plan");
+  }
+  if (delta.length <= 0) return Fail(Errc::kInvalidArgument, "delta length must be positive");
+  if (!delta.hashes.contains("sha256")) {
+    return Fail(Errc::kInvalidArgument, "delta has no sha256 to download it by");
+  }
+  if (info.from_length <= 0) {
+    return Fail(Errc::kInvalidArgument, "delta starts from an empty image");
+  }
+  auto to = DecodeSha256(info.to_sha256, "delta target");
+  if (!to) return Fail(std::move(to).error());
+  if (info.to_length < 0 || static_cast<std::uint64_t>(info.to_length) != full.image_length ||
+      !core::crypto::ConstantTimeEqual(*to, full.image_sha256)) {
+    return Fail(Errc::kVerificationFailed, "the delta does not produce the assigned image");
+  }
+  auto from = DecodeSha256(info.from_sha256, "delta source");
+  if (!from) return Fail(std::move(from).error());
+
+  InstallPlan plan = full;
+  plan.target = slots.Get(slots::Other(booted));
+  plan.artifact_length = delta.length;
+  plan.artifact_hashes = delta.hashes;
+  plan.compression = Compression::kDelta;
+  plan.delta_base = DeltaBase{slots.Get(booted), static_cast<std::uint64_t>(info.from_length),
+                              std::move(*from)};
   return plan;
 }
 

@@ -14,7 +14,17 @@
 
 namespace aloft::agent::install {
 
-enum class Compression : std::uint8_t { kNone, kZstd };
+// How the download becomes the image: as is, zstd-decompressed, or as a patch (core/delta)
+// applied to the image the booted slot holds.
+enum class Compression : std::uint8_t { kNone, kZstd, kDelta };
+
+// The image a delta starts from: the first `length` bytes of the booted slot, which must hash
+// to `sha256` (checked before the target slot is opened).
+struct DeltaBase {
+  slots::Slot slot;
+  std::uint64_t length = 0;
+  Bytes sha256;  // 32 bytes
+};
 
 struct InstallPlan {
   slots::Slot target;                      // the inactive slot, never the booted one
@@ -23,6 +33,7 @@ struct InstallPlan {
   Compression compression = Compression::kNone;
   std::uint64_t image_length = 0;          // signed length of what the slot must hold
   Bytes image_sha256;                      // signed digest of that (32 bytes)
+  std::optional<DeltaBase> delta_base;     // the patch's source; with kDelta only
 };
 
 // Builds the plan for installing the verified target `artifact` (its length and hashes come
@@ -36,5 +47,17 @@ struct InstallPlan {
 Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
                                     const std::optional<core::uptane::PayloadInfo>& payload,
                                     const slots::SlotPair& slots, slots::SlotId booted);
+
+// The plan for getting `full`'s image by applying the delta target `delta` (length and hashes
+// signed by the Image repository, `info` its signed custom "delta") to the booted slot. The
+// image length and digest stay `full`'s, so the slot is checked against the full image's
+// signed digest whatever the patch says. Refusals:
+//   kVerificationFailed  the delta does not produce `full`'s image (length or digest)
+//   kInvalidArgument     non-positive lengths, no artifact sha256, a from-digest that is not
+//                        64 hex digits, `full` itself a delta plan
+Result<InstallPlan> MakeDeltaInstallPlan(const InstallPlan& full,
+                                         const core::metadata::TargetFile& delta,
+                                         const core::uptane::DeltaInfo& info,
+                                         const slots::SlotPair& slots, slots::SlotId booted);
 
 }  // namespace aloft::agent::install

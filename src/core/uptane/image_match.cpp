@@ -67,6 +67,10 @@ Result<std::optional<ApprovedImage>> SelectApprovedImage(
   }
   auto image = ParseImageCustom(image_target->file.custom);
   if (!image) return Fail(std::move(image).error().WithContext("image target " + path));
+  if (image->delta) {
+    return Fail(Errc::kVerificationFailed,
+                "director assigns " + path + ", a delta; it must assign the full image");
+  }
   const auto& ids = image->hardware_ids;
   if (std::find(ids.begin(), ids.end(), device.hardware_id) == ids.end()) {
     return Fail(Errc::kVerificationFailed, "image " + path + " was not released for hardware '" +
@@ -78,8 +82,54 @@ Result<std::optional<ApprovedImage>> SelectApprovedImage(
                                      ", below the installed " +
                                      std::to_string(device.installed_security_counter));
   }
-  return std::optional<ApprovedImage>{
-      ApprovedImage{path, image_target->file, std::move(*image), std::move(*director)}};
+  ApprovedImage approved{path, image_target->file, std::move(*image), std::move(*director), {}, {}};
+  ResolveDelta(approved, image_repo);
+  return std::optional<ApprovedImage>{std::move(approved)};
+}
+
+Result<ApprovedDelta> CheckDelta(const DeltaRef& ref, const ApprovedImage& approved,
+                                 metadata::Updater& image_repo) {
+  auto signed_delta = image_repo.FindTarget(ref.target);
+  if (!signed_delta) {
+    if (signed_delta.error().code() == Errc::kNotFound) {
+      return Fail(Errc::kVerificationFailed,
+                  "the image repository never signed delta " + ref.target);
+    }
+    return Fail(std::move(signed_delta).error().WithContext("image repository"));
+  }
+  if (Status s = SameImage(ref.file, signed_delta->file); !s) {
+    return Fail(std::move(s).error().WithContext("delta " + ref.target));
+  }
+  auto custom = ParseImageCustom(signed_delta->file.custom);
+  if (!custom) return Fail(std::move(custom).error().WithContext("delta target " + ref.target));
+  if (!custom->delta) {
+    return Fail(Errc::kVerificationFailed, ref.target + " is not a delta");
+  }
+  const DeltaInfo& info = *custom->delta;
+  if (info.to_target != approved.target_path) {
+    return Fail(Errc::kVerificationFailed, "delta " + ref.target + " produces " + info.to_target +
+                                               ", not " + approved.target_path);
+  }
+  const std::string digest = ImageSha256Hex(approved.target, approved.image);
+  auto want = HexDecode(digest);
+  auto have = HexDecode(info.to_sha256);
+  if (!want || !have || !crypto::ConstantTimeEqual(*want, *have) ||
+      info.to_length != ImageLength(approved.target, approved.image)) {
+    return Fail(Errc::kVerificationFailed,
+                "delta " + ref.target + " does not produce the signed image of " +
+                    approved.target_path);
+  }
+  return ApprovedDelta{ref.target, signed_delta->file, info};
+}
+
+void ResolveDelta(ApprovedImage& approved, metadata::Updater& image_repo) {
+  if (!approved.director.delta) return;
+  auto delta = CheckDelta(*approved.director.delta, approved, image_repo);
+  if (delta) {
+    approved.delta = std::move(*delta);
+  } else {
+    approved.delta_problem = delta.error().message();
+  }
 }
 
 }  // namespace aloft::core::uptane

@@ -24,12 +24,25 @@ struct DeviceIdentity {
   std::int64_t installed_security_counter = 0;
 };
 
+// A delta the Director offered for the approved image and the Image repository signed as
+// producing exactly that image (DeltaInfo::to_* equal the image's signed digest and length).
+struct ApprovedDelta {
+  std::string target_path;
+  metadata::TargetFile target;  // as the Image repository signed it
+  DeltaInfo info;
+};
+
 // An image both repositories agree on, with everything the installer needs.
 struct ApprovedImage {
   std::string target_path;
   metadata::TargetFile target;  // as the Image repository signed it
   ImageCustom image;
   DirectorCustom director;
+  // The delta to try first, when the Director offered one that checks out; otherwise
+  // `delta_problem` says why an offered delta was refused (the full image stays approved:
+  // a delta is only a cheaper transport for it).
+  std::optional<ApprovedDelta> delta;
+  std::string delta_problem;
 };
 
 // Picks the image the Director assigns to `device` and checks it against the Image
@@ -38,12 +51,23 @@ struct ApprovedImage {
 // Errors:
 //   kVerificationFailed  the Director names another device or hardware, more than one image,
 //                        an image the Image repository never signed, or one whose length or
-//                        hashes differ; or the image is not for this hardware
+//                        hashes differ; or the image is not for this hardware, or is a delta
+//                        (the Director must name the full image and may point at a delta)
 //   kRollback            the image's security counter is below the installed one
 //   (and any error of the Image repository refresh)
 Result<std::optional<ApprovedImage>> SelectApprovedImage(
     const metadata::TargetsMetadata& director_targets, metadata::Updater& image_repo,
     const DeviceIdentity& device);
+
+// Checks the Director's delta pointer for `approved` (CheckDelta) and fills approved.delta or
+// approved.delta_problem. Never fails: a refused delta leaves the full image.
+void ResolveDelta(ApprovedImage& approved, metadata::Updater& image_repo);
+
+// The checks behind ResolveDelta: the Image repository signed `ref.target` with the same
+// length and hashes as the Director says, as a delta whose result is `approved`'s image
+// (target path, image digest, image length). kVerificationFailed otherwise.
+Result<ApprovedDelta> CheckDelta(const DeltaRef& ref, const ApprovedImage& approved,
+                                 metadata::Updater& image_repo);
 
 // Same length and, for every hash algorithm both list, the same digest; at least one known
 // algorithm in common.

@@ -1,5 +1,9 @@
 #include "core/uptane/target_custom.hpp"
 
+#include <algorithm>
+
+#include "core/base/hex.hpp"
+
 namespace aloft::core::uptane {
 namespace {
 
@@ -33,7 +37,98 @@ Result<PayloadInfo> ParsePayload(const Json& json) {
   return p;
 }
 
+char LowerHexDigit(char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// A SHA-256 in lowercase hex, or kInvalidArgument naming `key`.
+Result<std::string> Sha256Member(const Json& json, std::string_view key) {
+  auto value = codec::GetString(json, key);
+  if (!value) return Fail(value.error());
+  auto bytes = HexDecode(*value);
+  if (value->size() != 64 || !bytes) {
+    return Fail(Errc::kInvalidArgument, "'" + std::string(key) + "' must be 64 hex digits");
+  }
+  return HexEncode(*bytes);
+}
+
+Result<std::int64_t> LengthMember(const Json& json, std::string_view key) {
+  auto value = codec::GetInt(json, key);
+  if (!value) return Fail(value.error());
+  if (*value < 0) return Fail(Errc::kInvalidArgument, "'" + std::string(key) + "' is negative");
+  return *value;
+}
+
+Result<DeltaInfo> ParseDelta(const Json& json) {
+  if (!json.IsObject()) return Fail(Errc::kInvalidArgument, "'delta' must be an object");
+  DeltaInfo d;
+  auto from = Sha256Member(json, "fromSha256");
+  if (!from) return Fail(from.error());
+  d.from_sha256 = std::move(*from);
+  auto from_length = LengthMember(json, "fromLength");
+  if (!from_length) return Fail(from_length.error());
+  d.from_length = *from_length;
+  auto to_target = codec::GetString(json, "toTarget");
+  if (!to_target) return Fail(to_target.error());
+  if (to_target->empty()) return Fail(Errc::kInvalidArgument, "'toTarget' is empty");
+  d.to_target = std::move(*to_target);
+  auto to = Sha256Member(json, "toSha256");
+  if (!to) return Fail(to.error());
+  d.to_sha256 = std::move(*to);
+  auto to_length = LengthMember(json, "toLength");
+  if (!to_length) return Fail(to_length.error());
+  d.to_length = *to_length;
+  return d;
+}
+
+Result<DeltaRef> ParseDeltaRef(const Json& json) {
+  if (!json.IsObject()) return Fail(Errc::kInvalidArgument, "'delta' must be an object");
+  DeltaRef ref;
+  auto target = codec::GetString(json, "target");
+  if (!target) return Fail(target.error());
+  if (target->empty()) return Fail(Errc::kInvalidArgument, "'target' is empty");
+  ref.target = std::move(*target);
+  auto length = codec::GetInt(json, "length");
+  if (!length) return Fail(length.error());
+  if (*length <= 0) return Fail(Errc::kInvalidArgument, "'length' must be positive");
+  ref.file.length = *length;
+  auto hashes = codec::GetObject(json, "hashes");
+  if (!hashes) return Fail(hashes.error());
+  if ((*hashes)->empty() || (*hashes)->size() > 8) {
+    return Fail(Errc::kInvalidArgument, "'hashes' must list 1 to 8 digests");
+  }
+  for (const auto& [alg, digest] : **hashes) {
+    if (!digest.IsString() || !HexDecode(digest.AsString())) {
+      return Fail(Errc::kInvalidArgument, "hash '" + alg + "' must be hex");
+    }
+    ref.file.hashes.emplace(alg, digest.AsString());
+  }
+  if (!ref.file.hashes.contains("sha256")) {
+    return Fail(Errc::kInvalidArgument, "'hashes' has no sha256");
+  }
+  return ref;
+}
+
 }  // namespace
+
+std::string ImageSha256Hex(const metadata::TargetFile& target, const ImageCustom& custom) {
+  std::string hex;
+  if (custom.payload) {
+    hex = custom.payload->sha256;
+  } else if (auto it = target.hashes.find("sha256"); it != target.hashes.end()) {
+    hex = it->second;
+  }
+  std::transform(hex.begin(), hex.end(), hex.begin(), LowerHexDigit);
+  return hex;
+}
+
+std::int64_t ImageLength(const metadata::TargetFile& target, const ImageCustom& custom) {
+  return custom.payload ? custom.payload->length : target.length;
+}
+
+std::string DeltaTargetName(std::string_view to_target, std::string_view from_sha256) {
+  std::string prefix(from_sha256.substr(0, 16));
+  std::transform(prefix.begin(), prefix.end(), prefix.begin(), LowerHexDigit);
+  return std::string(to_target) + ".from-" + prefix;
+}
 
 Result<ImageCustom> ParseImageCustom(const Json& custom) {
   if (!custom.IsObject()) return Fail(Errc::kInvalidArgument, "target has no 'custom' object");
@@ -63,6 +158,14 @@ Result<ImageCustom> ParseImageCustom(const Json& custom) {
     if (!p) return Fail(std::move(p).error().WithContext("payload"));
     c.payload = std::move(*p);
   }
+  if (const Json* delta = custom.Find("delta")) {
+    auto d = ParseDelta(*delta);
+    if (!d) return Fail(std::move(d).error().WithContext("delta"));
+    if (c.payload) {
+      return Fail(Errc::kInvalidArgument, "a target cannot be both a delta and an image payload");
+    }
+    c.delta = std::move(*d);
+  }
   return c;
 }
 
@@ -80,6 +183,11 @@ Result<DirectorCustom> ParseDirectorCustom(const Json& custom) {
     if (!deployment) return Fail(deployment.error());
     c.deployment_id = *deployment;
   }
+  if (const Json* delta = custom.Find("delta")) {
+    auto ref = ParseDeltaRef(*delta);
+    if (!ref) return Fail(std::move(ref).error().WithContext("delta"));
+    c.delta = std::move(*ref);
+  }
   return c;
 }
 
@@ -96,12 +204,26 @@ Json ToJson(const ImageCustom& c) {
                                 {"length", c.payload->length},
                                 {"sha256", c.payload->sha256}};
   }
+  if (c.delta) {
+    j["delta"] = Json::Object{{"fromSha256", c.delta->from_sha256},
+                              {"fromLength", c.delta->from_length},
+                              {"toTarget", c.delta->to_target},
+                              {"toSha256", c.delta->to_sha256},
+                              {"toLength", c.delta->to_length}};
+  }
   return j;
 }
 
 Json ToJson(const DirectorCustom& c) {
   Json j = Json::Object{{"hardwareId", c.hardware_id}, {"deviceId", c.device_id}};
   if (!c.deployment_id.empty()) j["deploymentId"] = c.deployment_id;
+  if (c.delta) {
+    Json::Object hashes;
+    for (const auto& [alg, digest] : c.delta->file.hashes) hashes.emplace(alg, digest);
+    j["delta"] = Json::Object{{"target", c.delta->target},
+                              {"length", c.delta->file.length},
+                              {"hashes", std::move(hashes)}};
+  }
   return j;
 }
 

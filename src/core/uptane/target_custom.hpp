@@ -6,17 +6,27 @@
 //   {"version": "2.1.0", "hardwareIds": ["rpi4", "rpi4-lite"], "securityCounter": 3,
 //    "releaseName": "...", "payload": {"format": "raw", "compression": "zstd" | "none",
 //    "length": <uncompressed bytes>, "sha256": "<hex of the uncompressed image>"}}
+//   A delta is a target of its own whose artifact is a patch (core/delta) from one image to
+//   another, bound to both by the same offline signature (no "payload"):
+//   {"version", "hardwareIds", "securityCounter" (those of the image it produces),
+//    "delta": {"fromSha256": "<hex>", "fromLength": n, "toTarget": "<full image target>",
+//              "toSha256": "<hex>", "toLength": n}}
 // Director repository (online-signed; what one device should do now):
-//   {"hardwareId": "rpi4", "deviceId": "...", "deploymentId": "..."}
+//   {"hardwareId": "rpi4", "deviceId": "...", "deploymentId": "...",
+//    "delta": {"target": "<delta target>", "length": n, "hashes": {"sha256": "<hex>", ...}}}
+//   The Director always names the full image; "delta" is an optional, cheaper way to get it,
+//   which the device uses only when the Image repository signed that delta for that image.
 // Anything else is kept (it is signed) and ignored.
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/result.hpp"
 #include "core/codec/json.hpp"
+#include "core/metadata/model.hpp"
 
 namespace aloft::core::uptane {
 
@@ -28,18 +38,52 @@ struct PayloadInfo {
   std::string sha256;                // hex digest after decompression (what the slot must hold)
 };
 
+// What a delta target turns into what. Digests are lowercase hex of the uncompressed images
+// (what a slot holds), lengths their byte counts.
+struct DeltaInfo {
+  std::string from_sha256;
+  std::int64_t from_length = 0;
+  std::string to_target;  // the target path of the full image the patch produces
+  std::string to_sha256;
+  std::int64_t to_length = 0;
+};
+
 struct ImageCustom {
   std::string version;
   std::vector<std::string> hardware_ids;
   std::int64_t security_counter = 0;
   std::optional<PayloadInfo> payload;  // absent: the artifact is the raw image itself
+  std::optional<DeltaInfo> delta;      // present: the artifact is a patch, never an image
+};
+
+// The Director's pointer from the full image it assigns to a delta target that produces it.
+struct DeltaRef {
+  std::string target;         // the delta's target path in the Image repository
+  metadata::TargetFile file;  // its length and hashes (custom unused)
 };
 
 struct DirectorCustom {
   std::string hardware_id;
   std::string device_id;
   std::string deployment_id;
+  std::optional<DeltaRef> delta = std::nullopt;
 };
+
+// What a device reports as its running image and a delta starts from: the payload digest of a
+// compressed release, the artifact's own sha256 otherwise (lowercase hex; "" when the target
+// has no sha256). ImageLength likewise.
+std::string ImageSha256Hex(const metadata::TargetFile& target, const ImageCustom& custom);
+std::int64_t ImageLength(const metadata::TargetFile& target, const ImageCustom& custom);
+
+// The Image-repository name of the delta from the image with digest `from_sha256` to the
+// release `to_target`: "<to_target>.from-<first 16 hex digits of from_sha256>". Releases and
+// deltas are looked up by this name (the server has no index of its own); the name is only an
+// address: the signed "delta" member is what binds the patch to both images.
+std::string DeltaTargetName(std::string_view to_target, std::string_view from_sha256);
+
+// Prefix of the report message an agent sends when it abandoned a delta for the full image;
+// the server keeps that fact on the device's rollout row.
+inline constexpr std::string_view kDeltaFallbackPrefix = "delta fallback: ";
 
 // Parse the custom object of a target entry. Errors are kInvalidArgument naming the field.
 Result<ImageCustom> ParseImageCustom(const codec::Json& custom);

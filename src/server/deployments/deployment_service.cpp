@@ -26,6 +26,21 @@ constexpr std::size_t kMaxActive = 100000;
 
 Error Bad(std::string message) { return Error(Errc::kInvalidArgument, std::move(message)); }
 
+// A device that abandoned a delta for the full image says so once (a report message starting
+// with kDeltaFallbackPrefix); the fact stays on its row through the reports that follow, so the
+// operator still sees it next to "succeeded".
+std::string KeepDeltaFallback(const std::string& previous, std::string next) {
+  const std::string_view prefix = core::uptane::kDeltaFallbackPrefix;
+  if (next.starts_with(prefix)) return next;
+  std::size_t at = previous.find(prefix);
+  if (at == std::string::npos) return next;
+  std::string note = previous.substr(at, 512);
+  if (const std::size_t end = note.find(" | "); end != std::string::npos) note.resize(end);
+  next += " | " + note;
+  if (next.size() > core::wire::kMaxTextBytes) next.resize(core::wire::kMaxTextBytes);
+  return next;
+}
+
 Result<std::string> NewDeploymentId() {
   Bytes raw(8);
   if (Status s = core::crypto::RandomBytes(raw); !s) return Fail(s.error());
@@ -56,6 +71,11 @@ Result<std::string> ImageDigest(const Release& release) {
     if (image->payload && !image->payload->sha256.empty()) return Lower(image->payload->sha256);
   }
   return Lower(sha->second);
+}
+
+bool IsDelta(const Release& release) {
+  const core::codec::Json& custom = release.target_file.custom;
+  return custom.IsObject() && custom.Find("delta") != nullptr;
 }
 
 bool RunsImage(const Deployment& d, const DeviceView& device) {
@@ -157,6 +177,11 @@ Result<DeploymentView> DeploymentService::Create(const DeploymentSpec& spec,
   }
   if (release->hardware_ids.empty()) {
     return Fail(Bad("release '" + release->name + "' lists no hardware ids"));
+  }
+  if (IsDelta(*release)) {
+    return Fail(Bad("release '" + release->name +
+                    "' is a delta; deploy the full image it produces (devices get the delta "
+                    "automatically when it matches the image they run)"));
   }
   auto digest = ImageDigest(*release);
   if (!digest) return Fail(digest.error());
@@ -523,8 +548,9 @@ Result<CheckInDecision> DeploymentService::CheckInLocked(const DeviceView& devic
     }
     row.updated_at = now;
 
-    const repo::AssignedImage image = ImageFor(d, device);
+    repo::AssignedImage image = ImageFor(d, device);
     const bool already_running = existing == nullptr && RunsImage(d, device);
+    if (!already_running) image.delta = FindDelta(d, device);
     if (already_running) {
       row.state = RolloutState::kSucceeded;
       row.message = std::string(kAlreadyRunningMessage);
@@ -558,6 +584,31 @@ Result<CheckInDecision> DeploymentService::CheckInLocked(const DeviceView& devic
   return decision;
 }
 
+std::optional<core::uptane::DeltaRef> DeploymentService::FindDelta(const Deployment& d,
+                                                                   const DeviceView& device) {
+  if (device.image_sha256.size() != 64) return std::nullopt;
+  const std::string from = Lower(device.image_sha256);
+  const std::string name = core::uptane::DeltaTargetName(d.release, from);
+  // A missing or unreadable delta costs bandwidth, never the update: the full image is
+  // assigned either way.
+  auto release = releases_.Find(name);
+  if (!release) return std::nullopt;
+  auto custom = core::uptane::ParseImageCustom(release->target_file.custom);
+  if (!custom || !custom->delta) return std::nullopt;
+  const core::uptane::DeltaInfo& info = *custom->delta;
+  // The name is only an address: the signed binding must say the same.
+  if (info.from_sha256 != from || info.to_target != d.release || info.to_sha256 != d.image_sha256 ||
+      !release->target_file.hashes.contains("sha256") ||
+      std::find(custom->hardware_ids.begin(), custom->hardware_ids.end(), device.hardware_id) ==
+          custom->hardware_ids.end()) {
+    return std::nullopt;
+  }
+  core::metadata::TargetFile file;
+  file.length = release->target_file.length;
+  file.hashes = release->target_file.hashes;
+  return core::uptane::DeltaRef{name, std::move(file)};
+}
+
 Result<bool> DeploymentService::OnReport(std::string_view device_id,
                                          const core::wire::Report& report) {
   if (report.deployment_id.empty()) return false;
@@ -571,7 +622,7 @@ Result<bool> DeploymentService::OnReport(std::string_view device_id,
     DeviceRollout& r = **row;
     const Timestamp now = Now();
     r.state = next;
-    r.message = Head(report.message, core::wire::kMaxTextBytes);
+    r.message = KeepDeltaFallback(r.message, Head(report.message, core::wire::kMaxTextBytes));
     r.log_tail = Tail(report.log_tail, core::wire::kMaxLogTailBytes);
     r.updated_at = now;
     // Record the state first: if clearing the Director fails, the row stays assigned and the

@@ -8,7 +8,9 @@
 //               its bucket (admission.hpp), inside the maintenance window, is chosen; a row is
 //               written (pending, deadline = now + phase_deadline_seconds) and the Director is
 //               told to assign the image. A device already running the image is recorded as
-//               succeeded at once.
+//               succeeded at once. When the Image repository holds a delta from the image the
+//               device reports (inventory image_sha256) to the release, the Director's target
+//               points at it too (FindDelta); the device falls back to the full image by itself.
 //   reports   → the row follows downloading → installing → rebooting → succeeded | failed |
 //               rolled_back. A final state is never left. On failure the Director assignment
 //               is cleared, so the device stops retrying.
@@ -149,6 +151,9 @@ class DeploymentService {
   Result<std::shared_ptr<const ActiveSet>> Active();
   void InvalidateActive();
   Result<CheckInDecision> CheckInLocked(const DeviceView& device, Timestamp now);
+  // The Image repository's delta from the image `device` reports to `d`'s, when one exists
+  // and its signed custom binds exactly those two images (core/uptane/target_custom.hpp).
+  std::optional<core::uptane::DeltaRef> FindDelta(const Deployment& d, const DeviceView& device);
   Status ClearAssignment(DeviceRollout& row, Timestamp now, std::string_view message);
   std::mutex& DeviceMutex(std::string_view device_id);
   Timestamp Now() const;

@@ -123,8 +123,14 @@ Status DirectorRepository::Assign(std::string_view device_id,
     md::TargetFile file;
     file.length = image->target.length;
     file.hashes = image->target.hashes;
+    if (image->delta && (image->delta->target.empty() ||
+                         !image->delta->file.hashes.contains("sha256") ||
+                         image->delta->file.length <= 0)) {
+      return Fail(Errc::kInvalidArgument, "the delta of '" + image->target_path +
+                                              "' needs a target path, a length and a sha256");
+    }
     file.custom = core::uptane::ToJson(core::uptane::DirectorCustom{
-        image->hardware_id, std::string(device_id), image->deployment_id});
+        image->hardware_id, std::string(device_id), image->deployment_id, image->delta});
     targets.targets[image->target_path] = std::move(file);
   }
   if (Status s = RootReady(); !s) return s;

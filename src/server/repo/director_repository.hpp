@@ -21,6 +21,7 @@
 #include "core/base/result.hpp"
 #include "core/base/time.hpp"
 #include "core/metadata/model.hpp"
+#include "core/uptane/target_custom.hpp"
 #include "server/repo/online_keys.hpp"
 #include "server/repo/publishing.hpp"
 #include "server/repo/repo_store.hpp"
@@ -33,6 +34,10 @@ struct AssignedImage {
   core::metadata::TargetFile target;  // length and hashes as in the Image targets; custom ignored
   std::string hardware_id;
   std::string deployment_id;
+  // A delta target of the Image repository that turns the image the device runs into this
+  // one; published as the Director custom "delta" member. The device checks it against the
+  // Image repository and the slot against `target`'s image, so it is only a hint.
+  std::optional<core::uptane::DeltaRef> delta = std::nullopt;
 };
 
 class DirectorRepository {
@@ -47,7 +52,7 @@ class DirectorRepository {
   Result<Bytes> Root();
 
   // Publishes a new targets for `device_id` (version + 1) naming `image` with Director custom
-  // {hardwareId, deviceId, deploymentId}, or no target at all when `image` is nullopt, with
+  // {hardwareId, deviceId, deploymentId[, delta]}, or no target at all when `image` is nullopt, with
   // snapshot and timestamp, in one transaction.
   // kInvalidArgument for an empty device id, target path, hardware id or a target without a
   // sha256 hash; store errors.

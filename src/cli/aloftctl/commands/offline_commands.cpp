@@ -5,8 +5,10 @@
 #include "cli/aloftctl/output/progress.hpp"
 #include "cli/aloftctl/output/table.hpp"
 #include "cli/aloftctl/release/artifact.hpp"
+#include "cli/aloftctl/release/delta.hpp"
 #include "cli/aloftctl/release/staging.hpp"
 #include "cli/aloftctl/repo/signing.hpp"
+#include "core/crypto/hash.hpp"
 #include "core/uptane/target_custom.hpp"
 #include "platform/posix/files.hpp"
 
@@ -19,6 +21,17 @@ using core::codec::Json;
 Json StringArray(const std::vector<std::string>& items) {
   Json::Array out;
   for (const auto& item : items) out.emplace_back(item);
+  return out;
+}
+
+Json DeltasJson(const std::vector<release::StagedDelta>& deltas) {
+  Json::Array out;
+  for (const auto& d : deltas) {
+    out.push_back(Json::Object{{"name", d.name},
+                               {"length", d.artifact.length},
+                               {"sha256", d.artifact.sha256},
+                               {"delta", *d.target.custom.Find("delta")}});
+  }
   return out;
 }
 
@@ -277,8 +290,31 @@ int ReleaseCreate(Context& ctx, const ReleaseCreateArgs& args) {
       [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
   bar.Finish();
   if (!artifact) return ctx.Failed(artifact.error());
+  std::vector<release::StagedDelta> deltas;
+  if (!args.delta_from.empty()) {
+    // Both images are held in memory while each patch is computed (offline only).
+    auto image = platform::posix::ReadFile(args.image, release::kMaxDeltaImageBytes);
+    if (!image) return ctx.Failed(image.error());
+    if (core::crypto::Sha256Hex(*image) != artifact->image_sha256) {
+      return ctx.Failed(Error(Errc::kVerificationFailed,
+                              args.image + " changed while it was being compressed"));
+    }
+    for (const std::string& from : args.delta_from) {
+      auto source = release::LoadDeltaSource(*repo, from);
+      if (!source) return ctx.Failed(source.error());
+      output::ProgressBar delta_bar(ctx.err(), "delta from " + source->label,
+                                    ctx.env().progress && !ctx.global.json);
+      auto delta = release::MakeDelta(*repo, spec, *source, *image, artifact->image_sha256,
+                                      args.zstd_level);
+      delta_bar.Finish();
+      if (!delta) return ctx.Failed(delta.error());
+      deltas.push_back(std::move(*delta));
+    }
+  }
+  std::vector<release::ExtraTarget> extra;
+  for (const auto& d : deltas) extra.push_back({d.name, d.target});
   auto targets = release::StageRelease(*repo, spec, *artifact, std::chrono::days(args.expires_days),
-                                       ctx.Now());
+                                       ctx.Now(), extra);
   if (!targets) return ctx.Failed(targets.error());
   auto state = repo::TargetsSigningState(*repo);
   if (!state || !*state) {
@@ -298,6 +334,7 @@ int ReleaseCreate(Context& ctx, const ReleaseCreateArgs& args) {
                                   {"sha512", artifact->sha512}}},
         {"image",
          Json::Object{{"length", artifact->image_length}, {"sha256", artifact->image_sha256}}},
+        {"deltas", DeltasJson(deltas)},
         {"targets", StateJson(**state)}});
     return kExitOk;
   }
@@ -310,6 +347,10 @@ int ReleaseCreate(Context& ctx, const ReleaseCreateArgs& args) {
             << artifact->image_sha256 << "\n"
             << "  artifact  " << output::HumanBytes(static_cast<std::uint64_t>(artifact->length))
             << "  sha256 " << artifact->sha256 << "\n";
+  for (const auto& d : deltas) {
+    ctx.out() << "  delta     " << output::HumanBytes(static_cast<std::uint64_t>(d.artifact.length))
+              << "  " << output::Printable(d.name) << "\n";
+  }
   if (targets->dropped_signatures > 0) {
     ctx.out() << "  (" << targets->dropped_signatures << " signature(s) on the unfinished targets v"
               << targets->version << " no longer cover it and were dropped)\n";

@@ -44,6 +44,8 @@ struct ReleaseCreateArgs {
   std::string name;
   int zstd_level = 10;
   int expires_days = 365;
+  // Older images to stage deltas from: staged release names or versions, or image files.
+  std::vector<std::string> delta_from;
 };
 int ReleaseCreate(Context& ctx, const ReleaseCreateArgs& args);
 

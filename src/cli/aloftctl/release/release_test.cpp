@@ -4,10 +4,12 @@
 #include "cli/aloftctl/keys/ceremony.hpp"
 #include "cli/aloftctl/keys/key_files.hpp"
 #include "cli/aloftctl/release/artifact.hpp"
+#include "cli/aloftctl/release/delta.hpp"
 #include "cli/aloftctl/release/staging.hpp"
 #include "cli/aloftctl/repo/signing.hpp"
 #include "core/base/hex.hpp"
 #include "core/crypto/hash.hpp"
+#include "core/delta/patch.hpp"
 #include "core/uptane/target_custom.hpp"
 #include "platform/posix/files.hpp"
 #include "testing/repo_builder.hpp"
@@ -204,6 +206,105 @@ TEST_F(ReleaseTest, StagingFoldsIntoIncompleteVersionsAndBumpsCompleteOnes) {
   ASSERT_TRUE(v1);
   EXPECT_EQ(v1->content.targets.size(), 2u);
   EXPECT_EQ(v1->signatures.size(), 2u);
+}
+
+// --- deltas (release create --delta-from) --------------------------------------------------
+
+TEST_F(ReleaseTest, DeltaFromAStagedReleaseIsStagedWithTheRelease) {
+  const Bytes v1 = Image(300000);
+  Bytes v2 = v1;
+  for (std::size_t i = 0; i < 4000; ++i) v2[100000 + i] = static_cast<std::uint8_t>(i * 7);
+  v2.insert(v2.end(), v1.begin(), v1.begin() + 5000);
+  const Artifact a1 = Compress(v1, "v1.img");
+  ASSERT_TRUE(StageRelease(*repo_, Spec("os-1.0.img.zst", "1.0"), a1, std::chrono::days(30), now_));
+  const Artifact a2 = Compress(v2, "v2.img");
+  const ReleaseSpec spec = Spec("os-2.0.img.zst", "2.0");
+
+  // By version and by name: the image is decompressed from the stored artifact.
+  auto by_version = LoadDeltaSource(*repo_, "1.0");
+  ASSERT_TRUE(by_version) << by_version.error().ToString();
+  EXPECT_EQ(by_version->image, v1);
+  EXPECT_EQ(by_version->label, "os-1.0.img.zst");
+  EXPECT_EQ(by_version->sha256, core::crypto::Sha256Hex(v1));
+  auto by_name = LoadDeltaSource(*repo_, "os-1.0.img.zst");
+  ASSERT_TRUE(by_name);
+  EXPECT_EQ(by_name->image, v1);
+
+  auto delta = MakeDelta(*repo_, spec, *by_version, v2, a2.image_sha256, 3);
+  ASSERT_TRUE(delta) << delta.error().ToString();
+  EXPECT_EQ(delta->name, "os-2.0.img.zst.from-" + core::crypto::Sha256Hex(v1).substr(0, 16));
+  EXPECT_LT(delta->artifact.length, a2.length / 4) << "a delta is much smaller than the image";
+  auto staged = StageRelease(*repo_, spec, a2, std::chrono::days(30), now_,
+                             {{delta->name, delta->target}});
+  ASSERT_TRUE(staged) << staged.error().ToString();
+
+  // One targets version holds the release and its delta, signed together.
+  auto releases = StagedReleases(*repo_);
+  ASSERT_TRUE(releases);
+  ASSERT_TRUE(releases->contains(delta->name));
+  const md::TargetFile& file = releases->at(delta->name);
+  auto custom = core::uptane::ParseImageCustom(file.custom);
+  ASSERT_TRUE(custom) << custom.error().ToString();
+  ASSERT_TRUE(custom->delta);
+  EXPECT_FALSE(custom->payload);
+  EXPECT_EQ(custom->version, "2.0");
+  EXPECT_EQ(custom->hardware_ids, spec.hardware_ids);
+  EXPECT_EQ(custom->delta->from_sha256, core::crypto::Sha256Hex(v1));
+  EXPECT_EQ(custom->delta->from_length, static_cast<std::int64_t>(v1.size()));
+  EXPECT_EQ(custom->delta->to_target, spec.name);
+  EXPECT_EQ(custom->delta->to_sha256, core::crypto::Sha256Hex(v2));
+  EXPECT_EQ(custom->delta->to_length, static_cast<std::int64_t>(v2.size()));
+  // The artifact is stored under its hash (so `release upload` sends it) and applies.
+  auto patch = posix::ReadFile(repo_->ArtifactPath(file.hashes.at("sha256")), 64 << 20);
+  ASSERT_TRUE(patch);
+  EXPECT_EQ(static_cast<std::int64_t>(patch->size()), file.length);
+  EXPECT_EQ(core::crypto::Sha256Hex(*patch), file.hashes.at("sha256"));
+  core::io::BytesWriter out(64 << 20);
+  ASSERT_TRUE(core::delta::ApplyPatch(v1, *patch, out));
+  EXPECT_EQ(out.bytes(), v2);
+  SignAll();
+  EXPECT_TRUE(repo::VerifyLatestTargets(*repo_, now_));
+
+  // A delta is never the source of another one.
+  EXPECT_EQ(LoadDeltaSource(*repo_, delta->name).error().code(), Errc::kNotFound);
+
+  // Revoking the release revokes its deltas; other releases stay.
+  ASSERT_TRUE(RevokeRelease(*repo_, spec.name, std::chrono::days(30), now_));
+  releases = StagedReleases(*repo_);
+  ASSERT_TRUE(releases);
+  EXPECT_FALSE(releases->contains(delta->name));
+  EXPECT_TRUE(releases->contains("os-1.0.img.zst"));
+}
+
+TEST_F(ReleaseTest, DeltaSourcesAndRefusals) {
+  const Bytes v1 = Image(50000);
+  ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "old.img", v1));
+  auto from_file = LoadDeltaSource(*repo_, (dir_ / "old.img").string());
+  ASSERT_TRUE(from_file) << from_file.error().ToString();
+  EXPECT_EQ(from_file->image, v1);
+  EXPECT_EQ(LoadDeltaSource(*repo_, "9.9").error().code(), Errc::kNotFound);
+
+  const Artifact a1 = Compress(v1, "v1.img");
+  // The new image itself: nothing to do.
+  EXPECT_EQ(MakeDelta(*repo_, Spec("os-1.0.img.zst", "1.0"), *from_file, v1, a1.image_sha256, 3)
+                .error()
+                .code(),
+            Errc::kInvalidArgument);
+  // A release name that leaves no room for the delta's.
+  const Bytes v2 = Image(50001);
+  EXPECT_EQ(MakeDelta(*repo_, Spec(std::string(120, 'n'), "2.0"), *from_file, v2,
+                      core::crypto::Sha256Hex(v2), 3)
+                .error()
+                .code(),
+            Errc::kInvalidArgument);
+
+  // Two releases of one version: the operator must say which.
+  ASSERT_TRUE(StageRelease(*repo_, Spec("a-1.0.zst", "1.0"), a1, std::chrono::days(30), now_));
+  ASSERT_TRUE(StageRelease(*repo_, Spec("b-1.0.zst", "1.0"), a1, std::chrono::days(30), now_));
+  EXPECT_EQ(LoadDeltaSource(*repo_, "1.0").error().code(), Errc::kInvalidArgument);
+  // An artifact that no longer holds the signed image is refused.
+  ASSERT_TRUE(posix::AtomicWriteFile(repo_->ArtifactPath(a1.sha256), ToBytes("garbage")));
+  EXPECT_EQ(LoadDeltaSource(*repo_, "a-1.0.zst").error().code(), Errc::kVerificationFailed);
 }
 
 }  // namespace

@@ -137,7 +137,7 @@ md::TargetFile MakeTargetFile(const ReleaseSpec& spec, const Artifact& artifact)
 
 Result<StagedTargets> StageRelease(const repo::OfflineRepo& repo, const ReleaseSpec& spec,
                                    const Artifact& artifact, std::chrono::days expiry,
-                                   Timestamp now) {
+                                   Timestamp now, const std::vector<ExtraTarget>& extra) {
   if (Status s = CheckReleaseSpec(spec); !s) return Fail(s.error());
   auto base = StagingBase(repo, expiry, now);
   if (!base) return Fail(base.error());
@@ -148,6 +148,12 @@ Result<StagedTargets> StageRelease(const repo::OfflineRepo& repo, const ReleaseS
                     "the old one first)");
   }
   base->content.targets.emplace(spec.name, MakeTargetFile(spec, artifact));
+  for (const ExtraTarget& target : extra) {
+    if (Status s = CheckReleaseName(target.name); !s) return Fail(s.error());
+    if (!base->content.targets.emplace(target.name, target.file).second) {
+      return Fail(Errc::kAlreadyExists, "a target named '" + target.name + "' exists already");
+    }
+  }
   if (Status s = Write(repo, base->content); !s) return Fail(s.error());
   return StagedTargets{base->content.common.version, base->dropped_signatures};
 }
@@ -161,6 +167,11 @@ Result<StagedTargets> RevokeRelease(const repo::OfflineRepo& repo, std::string_v
     return Fail(Errc::kNotFound, "no release named '" + std::string(name) + "' is staged");
   }
   base->content.targets.erase(it);
+  // Its deltas go with it: they only ever produce the revoked image.
+  std::erase_if(base->content.targets, [name](const auto& entry) {
+    auto custom = core::uptane::ParseImageCustom(entry.second.custom);
+    return custom && custom->delta && custom->delta->to_target == name;
+  });
   if (Status s = Write(repo, base->content); !s) return Fail(s.error());
   return StagedTargets{base->content.common.version, base->dropped_signatures};
 }

@@ -50,13 +50,21 @@ struct StagedTargets {
   std::size_t dropped_signatures = 0;  // from folding into an incomplete version
 };
 
-// Adds the release to the staged targets. kAlreadyExists when a release of that name exists
-// (names are immutable: a device may be installing it; revoke and pick a new name).
+// A further target staged in the same targets version as a release (its deltas).
+struct ExtraTarget {
+  std::string name;
+  core::metadata::TargetFile file;
+};
+
+// Adds the release, and `extra` targets with it (release/delta.hpp), to the staged targets.
+// kAlreadyExists when a target of that name exists (names are immutable: a device may be
+// installing it; revoke and pick a new name).
 Result<StagedTargets> StageRelease(const repo::OfflineRepo& repo, const ReleaseSpec& spec,
                                    const Artifact& artifact, std::chrono::days expiry,
-                                   Timestamp now);
+                                   Timestamp now, const std::vector<ExtraTarget>& extra = {});
 
-// Removes `name` from the staged targets. kNotFound when no release has that name.
+// Removes `name`, and the deltas that produce it, from the staged targets. kNotFound when no
+// release has that name.
 Result<StagedTargets> RevokeRelease(const repo::OfflineRepo& repo, std::string_view name,
                                     std::chrono::days expiry, Timestamp now);
 

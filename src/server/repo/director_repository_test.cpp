@@ -1,0 +1,70 @@
+// The Director's pointer to a delta, end to end through the real repositories: the Image
+// repository accepts an offline-signed delta target, the Director publishes the pointer in the
+// device's signed targets, and the device's check (core/uptane) approves the full image with
+// the delta attached.
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/crypto/hash.hpp"
+#include "core/uptane/target_custom.hpp"
+#include "server/repo/repo_test_fixture.hpp"
+
+namespace aloft::server::repo {
+namespace {
+
+using DirectorDeltaTest = RepoTest;
+
+constexpr const char* kPath = "os-2.0.img";
+constexpr const char* kContent = "os image 2.0";
+constexpr const char* kOld = "os image 1.0";
+constexpr const char* kPatch = "patch 1.0 -> 2.0";
+
+TEST_F(DirectorDeltaTest, DeltaPointerReachesTheDeviceAndChecksOut) {
+  image_root_v1_ = SignedRoot();
+  ASSERT_TRUE(image_->UploadRoot(image_root_v1_));
+  Release(kPath, kContent);
+  const std::string delta =
+      core::uptane::DeltaTargetName(kPath, core::crypto::Sha256Hex(ToBytes(kOld)));
+  offline_.AddTarget(delta, ToBytes(kPatch));
+  core::uptane::ImageCustom custom;
+  custom.version = "2.0";
+  custom.hardware_ids = {"rpi4"};
+  custom.delta = core::uptane::DeltaInfo{core::crypto::Sha256Hex(ToBytes(kOld)), 12, kPath,
+                                         core::crypto::Sha256Hex(ToBytes(kContent)),
+                                         static_cast<std::int64_t>(std::string(kContent).size())};
+  offline_.targets.at("targets").targets.at(delta).custom = core::uptane::ToJson(custom);
+  offline_.BumpTargets();
+  Status uploaded = image_->UploadTargets(OfflineTargets());
+  ASSERT_TRUE(uploaded) << uploaded.error().ToString();
+
+  AssignedImage assigned = Assignment(kPath, kContent);
+  core::metadata::TargetFile file;
+  file.length = static_cast<std::int64_t>(std::string(kPatch).size());
+  file.hashes = {{"sha256", core::crypto::Sha256Hex(ToBytes(kPatch))}};
+  assigned.delta = core::uptane::DeltaRef{delta, file};
+  ASSERT_TRUE(director_->Assign("dev-1", assigned));
+
+  auto selected = DeviceCheck("dev-1");
+  ASSERT_TRUE(selected) << selected.error().ToString();
+  ASSERT_TRUE(selected->has_value());
+  EXPECT_EQ((*selected)->target_path, kPath);
+  ASSERT_TRUE((*selected)->director.delta);
+  EXPECT_EQ((*selected)->director.delta->target, delta);
+  ASSERT_TRUE((*selected)->delta) << (*selected)->delta_problem;
+  EXPECT_EQ((*selected)->delta->target_path, delta);
+  EXPECT_EQ((*selected)->delta->info.from_sha256, core::crypto::Sha256Hex(ToBytes(kOld)));
+}
+
+TEST_F(DirectorDeltaTest, IncompleteDeltaPointerIsRefused) {
+  AssignedImage assigned = Assignment(kPath, kContent);
+  assigned.delta = core::uptane::DeltaRef{"x.from-00", {}};
+  EXPECT_EQ(director_->Assign("dev-1", assigned).error().code(), Errc::kInvalidArgument);
+  assigned.delta->file.length = 5;
+  assigned.delta->file.hashes = {{"sha512", std::string(128, 'a')}};
+  EXPECT_EQ(director_->Assign("dev-1", assigned).error().code(), Errc::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace aloft::server::repo
