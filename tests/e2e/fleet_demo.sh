@@ -5,11 +5,13 @@
 #   1. aloftd on the embedded defaults (SQLite, local files), TLS with a CA it generates
 #   2. the first admin signs in and replaces the one-time password
 #   3. an offline key ceremony: 2-of-3 root keys, 2-of-2 targets keys
-#   4. releases v1, v2, v3 signed by both targets key holders and uploaded
+#   4. releases v1, v2, v3 (v3 also as a delta from v2) signed by both targets key holders
+#      and uploaded
 #   5. three simulated devices (file slots, simulated bootloader) enroll and are accepted
 #   6. v2 in two phases: the devices install, reboot, pass their health check and commit
-#   7. v3, whose health check fails: the device rolls back to v2 by itself, reports it, and
-#      the rollout pauses at its failure threshold before it reaches the rest of the fleet
+#   7. v3, whose health check fails (devices on v2 install it by delta): the device rolls back
+#      to v2 by itself, reports it, and the rollout pauses at its failure threshold before it
+#      reaches the rest of the fleet
 #   8. the fleet, the deployments and the verified audit trail
 #
 # Exit status 0 only if every step did what it says. Every process it starts is stopped.
@@ -106,18 +108,22 @@ ctl repo director-root --output "$work/operator/director-root.json" > /dev/null 
 ok "root uploaded; device trust anchors: metadata/1.root.json (Image) and director-root.json (Director)"
 
 # ---------------------------------------------------------------------------------------------
-step "4. Releases v1, v2 and v3 (v3 is bad: its health check will fail on the device)"
-make_image() {  # version health → $work/images/os-<version>.img: a marker line, then 1 MiB
+step "4. Releases v1, v2 and v3 (v3 is bad: its health check will fail; it also ships as a delta from v2)"
+make_image() {  # version health [base] → $work/images/os-<version>.img: a marker line, then
+  # 1 MiB: random, or the body of version <base> (a point release: a delta from it is tiny)
   mkdir -p "$work/images"
-  { printf 'aloft-demo-image version=%s health=%s\n' "$1" "$2"; head -c 1048576 /dev/urandom; } \
-    > "$work/images/os-$1.img"
+  { printf 'aloft-demo-image version=%s health=%s\n' "$1" "$2"
+    if [[ -n ${3:-} ]]; then tail -n +2 "$work/images/os-$3.img"; else head -c 1048576 /dev/urandom; fi
+  } > "$work/images/os-$1.img"
 }
 make_image 1.0.0 ok
 make_image 2.0.0 ok
-make_image 3.0.0 fail
+make_image 3.0.0 fail 2.0.0
 for v in 1.0.0 2.0.0 3.0.0; do
+  delta=()
+  [[ $v == 3.0.0 ]] && delta=(--delta-from 2.0.0)  # devices on v2 download a patch, not 1 MiB
   ctl release create "$work/images/os-$v.img" --name "os-$v.img.zst" --version "$v" \
-    --hardware demo-board --security-counter 1 > /dev/null 2>&1 || fail "release create $v"
+    --hardware demo-board --security-counter 1 "${delta[@]}" > /dev/null 2>&1 || fail "release create $v"
 done
 targets_keys=("$work/operator/repo/keys"/targets-*.pem)
 ctl release sign --key "${targets_keys[0]}" > /dev/null || fail "release sign (holder 1)"
@@ -251,6 +257,9 @@ if [[ $check == 1 ]]; then
     [[ $v == 2.0.0 ]] || fail "dev-$n runs '$v', expected 2.0.0"
   done
   ok "every device runs v2 (v3 never stayed anywhere)"
+  grep -q "installed version 3.0.0 by delta" "$work"/dev-*/agent.log \
+    || fail "no device installed v3 by its delta from v2"
+  ok "v3 reached the devices on v2 as a delta: $(grep -ho 'by delta ([^)]*)' "$work"/dev-*/agent.log | head -n 1)"
   ctl --json deploy status "$dep2" | json 'd["counts"]["succeeded"]' | grep -qx 3 || fail "v2 counts"
   ctl --json deploy status "$dep3" | json 'd["state"]' | grep -qx paused || fail "v3 state"
   ctl --json deploy status "$dep3" | json 'd["counts"].get("succeeded",0)' | grep -qx 0 \
@@ -289,10 +298,11 @@ if [[ $check == 1 ]]; then
   token=$(json 'd["servers"]["'"$server"'"]["token"]' < "$ALOFT_CREDENTIALS")
   devices_restored=$(ALOFT_TOKEN=$token ALOFT_SERVER="https://127.0.0.1:$port2" ctl --json device list | json 'len(d["devices"])')
   releases_restored=$(ALOFT_TOKEN=$token ALOFT_SERVER="https://127.0.0.1:$port2" ctl --json release list | json 'len(d["releases"])')
-  [[ $devices_restored == 3 && $releases_restored == 3 ]] \
+  # v1, v2, v3 and v3's delta from v2 (a target of its own)
+  [[ $devices_restored == 3 && $releases_restored == 4 ]] \
     || fail "restored server has $devices_restored devices and $releases_restored releases"
   kill "$restored_pid"
-  ok "backup restored into a second aloftd: 3 devices, 3 releases"
+  ok "backup restored into a second aloftd: 3 devices, 3 releases and a delta"
 
   # The kill switch.
   ctl deploy pause-all --reason "incident drill" > /dev/null || fail "pause-all"
@@ -307,6 +317,24 @@ if [[ $check == 1 ]]; then
   ctl --json release list | json '[r["name"] for r in d["releases"]]' | grep -q "os-3.0.0" \
     && fail "v3 still listed after the revocation"
   ok "release v3 revoked (targets re-signed without it by both holders)"
+
+  # Rotate aloftd's online keys: the server stages a pair, the root key holders sign a root
+  # naming it (offline), and publishing that root switches the server to the new pair.
+  old_ts=$(ctl --json online-keys | json 'd["timestamp"]["keyid"]')
+  ctl online-keys --rotate --output "$work/operator/next-online-keys.json" > /dev/null \
+    || fail "online-keys --rotate"
+  root_keys=("$work/operator/repo/keys"/root-*.pem)
+  ctl keys rotate --role online --online-keys "$work/operator/next-online-keys.json" \
+    --key "${root_keys[0]}" --key "${root_keys[1]}" > "$work/rotate.log" 2>&1 \
+    || fail "keys rotate --role online: $(cat "$work/rotate.log")"
+  ctl repo upload-root > /dev/null || fail "uploading the root that names the new online keys"
+  new_ts=$(ctl --json online-keys | json 'd["timestamp"]["keyid"]')
+  staged_ts=$(json 'd["timestamp"]["keyid"]' < "$work/operator/next-online-keys.json")
+  [[ $new_ts == "$staged_ts" && $new_ts != "$old_ts" ]] \
+    || fail "aloftd signs with $new_ts, expected the staged key $staged_ts"
+  "$bin/aloft-agent" -c "$work/dev-1/agent.toml" check > "$work/dev-1/rotated.log" 2>&1 \
+    || fail "dev-1 after the online-key rotation: $(cat "$work/dev-1/rotated.log")"
+  ok "online keys rotated: the new root names the staged pair, aloftd signs with it, dev-1 still checks in"
 
   # Revoke a device: its next request is refused.
   ctl device revoke dev-3 > /dev/null || fail "device revoke"

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -90,6 +91,23 @@ Status FsyncDirectory(const std::filesystem::path& dir) {
     return Fail(ErrnoError(errno, "fsync directory", dir));
   }
   return Ok();
+}
+
+Status RenameDurably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    if (errno == ENOENT) return Fail(Errc::kNotFound, from.string() + " does not exist");
+    return Fail(ErrnoError(errno, "rename to " + to.string(), from));
+  }
+  return FsyncDirectory(to.has_parent_path() ? to.parent_path() : std::filesystem::path("."));
+}
+
+Result<std::chrono::sys_seconds> ModifiedTime(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Fail(Errc::kNotFound, path.string() + " does not exist");
+    return Fail(ErrnoError(errno, "stat", path));
+  }
+  return std::chrono::sys_seconds(std::chrono::seconds(st.st_mtim.tv_sec));
 }
 
 Result<Bytes> ReadAllFromFd(int fd, const std::filesystem::path& path, std::size_t max_bytes) {

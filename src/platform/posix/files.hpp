@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <chrono>
 #include <filesystem>
 #include <string_view>
 
@@ -84,6 +85,13 @@ Status AtomicWriteFile(const std::filesystem::path& path, ByteView data, mode_t 
 // fsyncs the directory `dir`, making a rename or unlink inside it durable. A file system that
 // cannot fsync directories (EINVAL) counts as success.
 Status FsyncDirectory(const std::filesystem::path& dir);
+
+// Renames `from` over `to` (same directory or file system) and fsyncs `to`'s directory, so
+// the rename survives a power cut. kNotFound when `from` does not exist.
+Status RenameDurably(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// The time `path` was last modified. kNotFound when it does not exist.
+Result<std::chrono::sys_seconds> ModifiedTime(const std::filesystem::path& path);
 
 // Creates `path` and any missing parents (like mkdir -p), then sets `path` itself to 0700.
 // Fails with kIo if `path` exists but is not a directory.

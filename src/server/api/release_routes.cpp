@@ -108,10 +108,42 @@ Response PutTargets(const Request& request, ReleaseApiDeps& deps) {
   return Response::Json(200, Json::Object{{"version", *version}});
 }
 
+// {"snapshot": {keyid, key}, "timestamp": {keyid, key}}: what `aloftctl keys init|rotate
+// --online-keys` reads.
+Json PairJson(const repo::ImageOnlineKeys& pair) {
+  return Json::Object{
+      {"snapshot", Json::Object{{"keyid", pair.snapshot.KeyId()},
+                                {"key", pair.snapshot.Public().ToTufJson()}}},
+      {"timestamp", Json::Object{{"keyid", pair.timestamp.KeyId()},
+                                 {"key", pair.timestamp.Public().ToTufJson()}}}};
+}
+
 Response GetOnlineKeys(const Request& request, ReleaseApiDeps& deps) {
   auto caller = deps.gate(request, Permission::kReleasesRead);
   if (auto* denied = std::get_if<Response>(&caller)) return std::move(*denied);
-  return Response::Json(200, deps.online_keys);
+  const auto pairs = deps.image.OnlineKeyPairs();
+  Json out = PairJson(pairs.current);
+  if (pairs.next) out.AsObject().emplace("next", PairJson(*pairs.next));
+  return Response::Json(200, std::move(out));
+}
+
+Response RotateOnlineKeys(const Request& request, ReleaseApiDeps& deps) {
+  auto caller = deps.gate(request, Permission::kReleasesManage);
+  if (auto* denied = std::get_if<Response>(&caller)) return std::move(*denied);
+  const Principal& who = std::get<Principal>(caller);
+  const bool was_staged = deps.image.OnlineKeyPairs().next.has_value();
+  auto next = deps.image.StageKeyRotation();
+  if (!next) {
+    AuditAction(deps.audit, who, "online_keys.rotate", "image", audit::Outcome::kFailure,
+                Json::Object{{"error", next.error().message()}});
+    return ErrorResponse(next.error());
+  }
+  if (!was_staged) {
+    AuditAction(deps.audit, who, "online_keys.rotate", "image", audit::Outcome::kSuccess,
+                Json::Object{{"snapshot", next->snapshot.KeyId()},
+                             {"timestamp", next->timestamp.KeyId()}});
+  }
+  return Response::Json(was_staged ? 200 : 201, Json::Object{{"next", PairJson(*next)}});
 }
 
 Response GetDirectorRoot(const Request& request, ReleaseApiDeps& deps) {
@@ -151,6 +183,8 @@ Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps) {
   get.max_body_bytes = 0;
   http::RouteOptions metadata;
   metadata.max_body_bytes = kMaxMetadataBytes;
+  http::RouteOptions action;  // a POST whose body, if any (`{}`), carries nothing
+  action.max_body_bytes = 1024;
   http::RouteOptions artifact;
   artifact.max_body_bytes = deps.max_artifact_bytes;
   artifact.stream_body_to_file = true;
@@ -165,6 +199,8 @@ Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps) {
        [&deps](const Request& r, const RouteParams&) { return PutTargets(r, deps); }, metadata},
       {Method::kGet, "/api/v1/online-keys",
        [&deps](const Request& r, const RouteParams&) { return GetOnlineKeys(r, deps); }, get},
+      {Method::kPost, "/api/v1/online-keys/rotate",
+       [&deps](const Request& r, const RouteParams&) { return RotateOnlineKeys(r, deps); }, action},
       {Method::kGet, "/api/v1/director-repo/root",
        [&deps](const Request& r, const RouteParams&) { return GetDirectorRoot(r, deps); }, get},
       {Method::kGet, "/api/v1/releases",

@@ -8,6 +8,10 @@
 //   PUT /api/v1/image-repo/root         releases.manage  signed root.json
 //   PUT /api/v1/image-repo/targets      releases.manage  signed targets.json (artifacts first)
 //   GET /api/v1/online-keys             releases.read    the keys the offline root must name
+//                                                        (and the staged next pair, if any)
+//   POST /api/v1/online-keys/rotate     releases.manage  stages a next pair for the next root
+//                                                        to name (idempotent); publishing
+//                                                        that root switches to it
 //   GET /api/v1/director-repo/root      releases.read    the Director's root, the trust anchor
 //                                                        to provision into device images
 //   GET /api/v1/releases                releases.read
@@ -31,7 +35,6 @@ struct ReleaseApiDeps {
   blobs::ObjectStore& blobs;
   repo::ImageRepository& image;
   releases::ReleaseCatalog& catalog;
-  core::codec::Json online_keys;  // {"snapshot":{keyid,key},"timestamp":{...}}
   std::function<Result<Bytes>()> director_root;
   std::uint64_t max_artifact_bytes = 0;
 };

@@ -78,11 +78,20 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   // signed online with these keys; the Image root and targets keys never reach this server.
   auto kek = LoadKek(config);
   if (!kek) return Fail(kek.error());
+  p.key_rotation = std::make_unique<repo::OnlineKeyRotation>(config.secrets_dir(), *kek);
+  // Before the keys are read: a switch to rotated keys that a crash cut short is finished.
+  if (auto finished = p.key_rotation->FinishInterruptedPromotion(); !finished) {
+    return Fail(std::move(finished).error().WithContext("online-key rotation"));
+  }
   auto online = repo::OnlineKeys::LoadOrCreate(config.secrets_dir(), *kek);
   if (!online) return Fail(std::move(online).error().WithContext("online keys"));
   p.online_keys = std::make_unique<repo::OnlineKeys>(std::move(*online));
   p.repo_store = std::make_unique<repo::sqlite::SqliteRepoStore>(*p.pool);
-  p.image_repo = std::make_unique<repo::ImageRepository>(*p.repo_store, *p.online_keys, p.clock);
+  p.image_repo = std::make_unique<repo::ImageRepository>(*p.repo_store, *p.online_keys, p.clock,
+                                                         repo::Lifetimes{}, p.key_rotation.get());
+  if (Status s = p.image_repo->ResumeKeyRotation(); !s) {
+    return Fail(std::move(s).error().WithContext("online-key rotation"));
+  }
   p.director_repo =
       std::make_unique<repo::DirectorRepository>(*p.repo_store, *p.online_keys, p.clock);
   p.releases = std::make_unique<releases::ReleaseCatalog>(*p.image_repo, *p.blobs);
@@ -135,6 +144,12 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
       std::cerr << core::codec::DumpJson(core::codec::Json::Object{
                        {"level", "error"}, {"event", "rollout_tick_failed"},
                        {"error", s.error().ToString()}}) +
+                       "\n";
+    }
+    if (auto sampled = p.fleet_history->SampleIfDue(); !sampled) {
+      std::cerr << core::codec::DumpJson(core::codec::Json::Object{
+                       {"level", "warning"}, {"event", "fleet_sample_failed"},
+                       {"error", sampled.error().ToString()}}) +
                        "\n";
     }
   });

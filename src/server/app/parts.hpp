@@ -14,11 +14,13 @@
 #include "server/api/deployment_routes.hpp"
 #include "server/api/device_admin_routes.hpp"
 #include "server/api/device_routes.hpp"
+#include "server/api/fleet_routes.hpp"
 #include "server/api/health_routes.hpp"
 #include "server/api/metrics_routes.hpp"
 #include "server/api/operator_auth.hpp"
 #include "server/api/release_routes.hpp"
 #include "server/api/repo_routes.hpp"
+#include "server/api/repo_status_routes.hpp"
 #include "server/app/app.hpp"
 #include "server/app/periodic.hpp"
 #include "server/app/release_catalog_adapter.hpp"
@@ -30,6 +32,7 @@
 #include "server/deployments/ports.hpp"
 #include "server/deployments/sqlite/sqlite_deployment_store.hpp"
 #include "server/devices/enrollment_service.hpp"
+#include "server/devices/fleet_history.hpp"
 #include "server/devices/last_seen.hpp"
 #include "server/http/rate_limiter.hpp"
 #include "server/http/router.hpp"
@@ -43,6 +46,7 @@
 #include "server/repo/online_keys.hpp"
 #include "server/repo/sqlite/sqlite_repo_store.hpp"
 #include "server/store/sqlite/sqlite_device_store.hpp"
+#include "server/store/sqlite/sqlite_fleet_history_store.hpp"
 
 namespace aloft::server::app {
 
@@ -63,11 +67,14 @@ struct Aloftd::Parts {
   std::unique_ptr<devices::EnrollmentService> enrollment;
   std::unique_ptr<devices::StoreDeviceDirectory> directory;
   std::unique_ptr<devices::LastSeenRecorder> last_seen;  // flushed by last_seen_flush
+  std::unique_ptr<store::sqlite::SqliteFleetHistoryStore> fleet_samples;
+  std::unique_ptr<devices::FleetHistory> fleet_history;  // sampled by housekeeping
   std::unique_ptr<auth::DeviceAuthenticator> authenticator;
   std::unique_ptr<auth::TokenService> tokens;
   std::unique_ptr<http::RateLimiter> device_limit;
 
   // Repositories, releases, deployments.
+  std::unique_ptr<repo::OnlineKeyRotation> key_rotation;
   std::unique_ptr<repo::OnlineKeys> online_keys;
   std::unique_ptr<repo::sqlite::SqliteRepoStore> repo_store;
   std::unique_ptr<repo::ImageRepository> image_repo;
@@ -89,6 +96,8 @@ struct Aloftd::Parts {
   std::unique_ptr<api::ArtifactDownloadDeps> artifact_download_deps;
   std::unique_ptr<api::OperatorApiDeps> operator_deps;
   std::unique_ptr<api::DeviceAdminDeps> device_admin_deps;
+  std::unique_ptr<api::FleetApiDeps> fleet_deps;
+  std::unique_ptr<api::RepoStatusDeps> repo_status_deps;
   std::unique_ptr<api::ReleaseApiDeps> release_deps;
   std::unique_ptr<api::DeploymentApiDeps> deployment_deps;
   std::unique_ptr<api::ConsoleDeps> console_deps;

@@ -2,11 +2,34 @@
 // deployments and the web console. Every route passes the same operator gate.
 
 #include "core/codec/json.hpp"
+#include "platform/posix/files.hpp"
 #include "server/api/audit_routes.hpp"
 #include "server/api/operator_routes.hpp"
 #include "server/app/parts.hpp"
 
 namespace aloft::server::app {
+namespace {
+
+// The online keys in use, with the times their key files were written (their age).
+std::vector<api::OnlineKeyInfo> OnlineKeyInfos(const Aloftd::Parts& p) {
+  const repo::ImageOnlineKeys image = p.image_repo->OnlineKeyPairs().current;
+  const std::pair<std::string_view, const core::crypto::PrivateKey*> keys[] = {
+      {"image-snapshot", &image.snapshot},
+      {"image-timestamp", &image.timestamp},
+      {"director-root", &p.online_keys->director_root},
+      {"director-targets", &p.online_keys->director_targets},
+      {"director-snapshot", &p.online_keys->director_snapshot},
+      {"director-timestamp", &p.online_keys->director_timestamp}};
+  std::vector<api::OnlineKeyInfo> out;
+  for (const auto& [name, key] : keys) {
+    auto written = platform::posix::ModifiedTime(p.config.secrets_dir() / (std::string(name) + ".pem"));
+    out.push_back({std::string(name), key->KeyId(),
+                   written ? std::optional<Timestamp>(*written) : std::nullopt});
+  }
+  return out;
+}
+
+}  // namespace
 
 Status WireManagement(Aloftd::Parts& p) {
   const config::ServerConfig& config = p.config;
@@ -35,14 +58,19 @@ Status WireManagement(Aloftd::Parts& p) {
       }});
   if (Status s = api::RegisterDeviceAdminRoutes(p.router, *p.device_admin_deps); !s) return s;
 
-  core::codec::Json online_keys = core::codec::Json::Object{
-      {"snapshot", core::codec::Json::Object{{"keyid", p.online_keys->image_snapshot.KeyId()},
-                                             {"key", p.online_keys->image_snapshot.Public().ToTufJson()}}},
-      {"timestamp",
-       core::codec::Json::Object{{"keyid", p.online_keys->image_timestamp.KeyId()},
-                                 {"key", p.online_keys->image_timestamp.Public().ToTufJson()}}}};
+  p.fleet_samples = std::make_unique<store::sqlite::SqliteFleetHistoryStore>(*p.pool);
+  p.fleet_history = std::make_unique<devices::FleetHistory>(*p.store, *p.fleet_samples, p.clock,
+                                                            config.fleet_sample_interval);
+  p.fleet_deps = std::make_unique<api::FleetApiDeps>(
+      api::FleetApiDeps{gate, *p.store, *p.fleet_history, p.clock});
+  if (Status s = api::RegisterFleetRoutes(p.router, *p.fleet_deps); !s) return s;
+
+  p.repo_status_deps = std::make_unique<api::RepoStatusDeps>(api::RepoStatusDeps{
+      gate, *p.repo_store, [&p] { return OnlineKeyInfos(p); }, p.clock});
+  if (Status s = api::RegisterRepoStatusRoutes(p.router, *p.repo_status_deps); !s) return s;
+
   p.release_deps = std::make_unique<api::ReleaseApiDeps>(api::ReleaseApiDeps{
-      gate, *p.audit, *p.blobs, *p.image_repo, *p.releases, std::move(online_keys),
+      gate, *p.audit, *p.blobs, *p.image_repo, *p.releases,
       [&p]() { return p.director_repo->Root(); },
       static_cast<std::uint64_t>(config.max_artifact_bytes)});
   if (Status s = api::RegisterReleaseRoutes(p.router, *p.release_deps); !s) return s;

@@ -179,6 +179,15 @@ const std::vector<Key>& Keys() {
          c.kek_file = std::string(v);
          return Ok();
        }},
+      {"fleet", "sample_interval_seconds",
+       "how often the fleet's image versions are sampled for the history chart (1-86400, "
+       "default 3600)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         std::int64_t n = 0;
+         if (Status s = ParseInt(v, 1, 86400, n); !s) return s;
+         c.fleet_sample_interval = std::chrono::seconds(n);
+         return Ok();
+       }},
       {"metrics", "token_file",
        "file holding the Prometheus scrape token; unset: /metrics answers loopback clients only",
        [](ServerConfig& c, std::string_view v) {

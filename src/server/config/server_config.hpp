@@ -44,6 +44,8 @@ struct ServerConfig {
   double per_device_requests_per_second = 2;
   double per_device_burst = 30;
   std::chrono::seconds device_token_lifetime{900};
+  // How often the fleet history (image versions over time) takes a sample.
+  std::chrono::seconds fleet_sample_interval{3600};
   std::int64_t max_artifact_bytes = std::int64_t{8} << 30;
   std::filesystem::path metrics_token_file;  // empty: /metrics for loopback clients only
   // The key-encryption key of the online signing keys; empty: <data_dir>/kek. The

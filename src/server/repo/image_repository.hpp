@@ -11,9 +11,11 @@
 // Thread-safety: all methods may be called from any thread; writes are serialised within the
 // process, and the store's growing-version rule settles races between processes.
 
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
@@ -27,9 +29,10 @@ namespace aloft::server::repo {
 
 class ImageRepository {
  public:
-  // `store`, `keys` and `clock` must outlive the repository.
+  // `store`, `keys`, `clock` and `rotation` (when given) must outlive the repository. Without
+  // `rotation` the online pair cannot be rotated (StageKeyRotation: kUnsupported).
   ImageRepository(RepoStore& store, const OnlineKeys& keys, const Clock& clock,
-                  Lifetimes lifetimes = {});
+                  Lifetimes lifetimes = {}, const OnlineKeyRotation* rotation = nullptr);
 
   // Uploads a root. The first root is the trust anchor operators ship to devices: it must be
   // signed by a threshold of its own root keys. Every later root must verify as the next step
@@ -37,6 +40,11 @@ class ImageRepository {
   // Either way it must not have expired, must have consistent_snapshot true, must name the
   // server's online image snapshot and timestamp keys for those roles (threshold 1), and must
   // not let an online key sign root or targets.
+  // Online-key rotation: when a next pair is staged (StageKeyRotation), a root may name it
+  // instead of the current pair. Publishing such a root switches the server to the new pair:
+  // snapshot and timestamp are re-signed with it in the same store transaction (clients drop
+  // their trusted snapshot and timestamp when those keys rotate, TUF 5.3.11), and the staged
+  // key files replace the current ones.
   // Errors: kInvalidArgument (unparseable, consistent_snapshot off, wrong online keys: the
   // message names the key to put in the root), kVerificationFailed (signatures, threshold),
   // kRollback (version not current + 1), kExpired; store errors.
@@ -62,18 +70,43 @@ class ImageRepository {
   // The latest trusted targets, for the Director (what may be assigned). kNotFound when none.
   Result<core::metadata::TargetsMetadata> CurrentTargets();
 
+  // The online pair in use, and the staged next pair when a rotation is under way.
+  struct OnlinePairs {
+    ImageOnlineKeys current;
+    std::optional<ImageOnlineKeys> next;
+  };
+  OnlinePairs OnlineKeyPairs() const;
+
+  // Stages a new online pair for the next root to name, or returns the one already staged.
+  // kUnsupported without a rotation store; key file errors.
+  Result<ImageOnlineKeys> StageKeyRotation();
+
+  // At start-up: picks up a pair staged by an earlier run, and finishes a promotion that a
+  // crash interrupted after the root naming the staged pair was published.
+  Status ResumeKeyRotation();
+
  private:
   // The latest timestamp when neither it nor the snapshot needs re-signing at `now`.
   Result<std::optional<Bytes>> TimestampIfFresh(Timestamp now);
-  Status CheckOnlineKeys(const core::metadata::RootMetadata& root) const;
-  OnlineSigners Signers() const;
+  // Which pair `root` names for snapshot and timestamp: the current one, the staged one
+  // (a rotation), or neither (kInvalidArgument naming the keys to put in the root).
+  enum class NamedPair : std::uint8_t { kCurrent, kNext };
+  Result<NamedPair> CheckOnlineKeys(const core::metadata::RootMetadata& root,
+                                    const OnlinePairs& pairs) const;
+  Result<std::vector<MetadataWrite>> ResignForNewPair(ByteView root, const ImageOnlineKeys& pair,
+                                                      Timestamp now);
+  OnlineSigners Signers(const ImageOnlineKeys& pair) const;
+  ImageOnlineKeys CurrentPair() const;
   Timestamp Now() const;
 
   RepoStore& store_;
-  const OnlineKeys& keys_;
+  const OnlineKeys& keys_;  // the Director's keys; the Image pair is pairs_
   const Clock& clock_;
   Lifetimes lifetimes_;
+  const OnlineKeyRotation* rotation_;
   std::mutex write_mutex_;  // one publisher at a time within this process
+  mutable std::mutex pairs_mutex_;  // pairs_ changes under write_mutex_, is read under this
+  OnlinePairs pairs_;
 };
 
 }  // namespace aloft::server::repo

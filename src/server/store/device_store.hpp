@@ -72,6 +72,31 @@ class DeviceStore {
   // How many devices there are per (status, hardware id, image version): the fleet overview
   // and the metrics gauges. One grouped query, ordered by the three columns.
   virtual Result<std::vector<DeviceCount>> CountDevices() = 0;
+  // Accepted devices last seen before `since`, or never: the overview's "not seen for long".
+  virtual Result<std::int64_t> CountAcceptedNotSeenSince(Timestamp since) = 0;
+};
+
+// One sample of the fleet's history: how many accepted devices ran each image version at `at`.
+struct VersionCount {
+  std::string image_version;
+  std::int64_t devices = 0;
+};
+struct FleetSample {
+  Timestamp at{};
+  std::vector<VersionCount> versions;  // by version; empty when no device was accepted
+};
+
+// The fleet's image versions over time, sampled by aloftd (the console's history chart).
+class FleetHistoryStore {
+ public:
+  virtual ~FleetHistoryStore() = default;
+  // Stores `sample` and drops samples taken before `keep_after`, in one transaction.
+  // kAlreadyExists when a sample at the same time is stored already (another aloftd took it).
+  virtual Status AddSample(const FleetSample& sample, Timestamp keep_after) = 0;
+  // When the newest sample was taken; nullopt before the first.
+  virtual Result<std::optional<Timestamp>> LatestSampleAt() = 0;
+  // The samples taken at or after `since`, oldest first.
+  virtual Result<std::vector<FleetSample>> SamplesSince(Timestamp since) = 0;
 };
 
 // Ways a device may join: an operator preauthorized its key, or it presents a fleet

@@ -216,20 +216,32 @@ int Login(Context& ctx, const LoginArgs& args) {
   return kExitOk;
 }
 
-int OnlineKeys(Context& ctx, const std::string& output_file) {
+int OnlineKeys(Context& ctx, const std::string& output_file, bool rotate) {
   auto api = ctx.Api();
   if (!api) return ctx.Failed(api.error());
-  auto body = (*api)->Get("/api/v1/online-keys");
+  // --rotate: the server stages a new pair (or returns the one staged) and answers
+  // {"next": pair}; the pair is what `keys rotate --role online` puts into the next root.
+  auto body = rotate ? (*api)->Post("/api/v1/online-keys/rotate", core::codec::Json::Object{})
+                     : (*api)->Get("/api/v1/online-keys");
   if (!body) return ctx.Failed(body.error());
+  core::codec::Json keys = *body;
+  if (rotate) {
+    auto next = core::codec::GetObject(*body, "next");
+    if (!next) return ctx.Failed(next.error().WithContext("the server's answer"));
+    keys = **next;
+  }
   // Checked here so a broken answer fails now, not at keys init on the offline machine.
-  if (auto parsed = keys::ParseOnlineKeys(*body); !parsed) return ctx.Failed(parsed.error());
-  const std::string text = core::codec::DumpJson(*body, true) + "\n";
+  if (auto parsed = keys::ParseOnlineKeys(keys); !parsed) return ctx.Failed(parsed.error());
+  const std::string text = core::codec::DumpJson(keys, true) + "\n";
   if (!output_file.empty()) {
     if (Status s = platform::posix::AtomicWriteFile(output_file, AsBytes(text), 0644); !s) {
       return ctx.Failed(s.error());
     }
     if (!ctx.global.json) {
-      ctx.out() << "wrote " << output_file << " (for `aloftctl keys init --online-keys`)\n";
+      ctx.out() << "wrote " << output_file
+                << (rotate ? " (the staged pair: for `aloftctl keys rotate --role online "
+                             "--online-keys`, then `release upload`)\n"
+                           : " (for `aloftctl keys init --online-keys`)\n");
       return kExitOk;
     }
   }

@@ -24,7 +24,8 @@ struct LoginArgs {
 };
 int Login(Context& ctx, const LoginArgs& args);
 
-int OnlineKeys(Context& ctx, const std::string& output_file);
+// The online pair the offline root must name; with `rotate`, a new pair staged on the server.
+int OnlineKeys(Context& ctx, const std::string& output_file, bool rotate);
 int RepoUploadRoot(Context& ctx);
 // The Director's root.json: the second trust anchor to provision into device images (with the
 // Image repository's metadata/1.root.json).

@@ -203,12 +203,27 @@ CREATE INDEX deployment_devices_overdue ON deployment_devices (deadline)
   WHERE state IN ('pending', 'downloading', 'installing', 'rebooting');
 )sql";
 
-constexpr std::array<platform::sqlite::Migration, 5> kMigrations = {{
+// v6: the fleet's image versions over time (the console's history chart). A sample row of its
+// own, so that a sample of an empty fleet is still a sample.
+constexpr std::string_view kFleetHistory = R"sql(
+CREATE TABLE fleet_samples (
+  at TEXT PRIMARY KEY
+) STRICT, WITHOUT ROWID;
+CREATE TABLE fleet_sample_versions (
+  at            TEXT NOT NULL REFERENCES fleet_samples (at) ON DELETE CASCADE,
+  image_version TEXT NOT NULL,
+  devices       INTEGER NOT NULL CHECK (devices >= 0),
+  PRIMARY KEY (at, image_version)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr std::array<platform::sqlite::Migration, 6> kMigrations = {{
     {1, "devices_enrollment_reports", kDevices},
     {2, "repositories", kRepositories},
     {3, "operators", kOperators},
     {4, "audit_log", kAudit},
     {5, "deployments", kDeployments},
+    {6, "fleet_history", kFleetHistory},
 }};
 
 }  // namespace

@@ -229,6 +229,20 @@ Result<std::vector<DeviceCount>> SqliteDeviceStore::CountDevices() {
   return out;
 }
 
+Result<std::int64_t> SqliteDeviceStore::CountAcceptedNotSeenSince(Timestamp since) {
+  auto db = Lease();
+  if (!db) return Fail(db.error());
+  // devices_by_status narrows to accepted devices; times are fixed-width UTC text.
+  auto s = (*db)->PrepareCached(
+      "SELECT COUNT(*) FROM devices WHERE status = 'accepted'"
+      " AND (last_seen_at IS NULL OR last_seen_at < :since)");
+  if (!s) return Fail(s.error());
+  if (Status b = s->BindText(":since", Time(since)); !b) return Fail(b.error());
+  auto row = s->Step();
+  if (!row) return Fail(row.error());
+  return *row ? s->ColumnInt64(0) : 0;
+}
+
 Status SqliteDeviceStore::Preauthorize(const PreauthorizedKey& key) {
   auto db = Lease();
   if (!db) return Fail(db.error());

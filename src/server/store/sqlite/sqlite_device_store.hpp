@@ -23,6 +23,7 @@ class SqliteDeviceStore final : public DeviceStore, public EnrollmentStore, publ
   Status TouchDevices(const std::vector<DeviceSeen>& seen) override;
   Result<std::vector<DeviceRow>> ListDevices(const DeviceFilter& filter) override;
   Result<std::vector<DeviceCount>> CountDevices() override;
+  Result<std::int64_t> CountAcceptedNotSeenSince(Timestamp since) override;
 
   Status Preauthorize(const PreauthorizedKey& key) override;
   Result<PreauthorizedKey> FindPreauthorized(std::string_view key_id) override;
