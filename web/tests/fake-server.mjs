@@ -144,6 +144,7 @@ class FakeAloft {
     add('rpi-stolen-02', 'rpi4-64', '2.3.1', 'decommissioned', 30 * 86400e3);
     add('gw-clone-bad', 'imx8-gw', '1.9.2', 'rejected', 9 * 86400e3);
 
+    this.seedRepository(t);
     this.auditAppend('admin', 'session.create', 'admin', 'success', {});
     this.auditAppend('admin', 'user.create', 'operator', 'success', { role: 'operator' });
 
@@ -172,6 +173,92 @@ class FakeAloft {
     paused.state = 'paused';
     paused.paused_reason = 'failure threshold exceeded';
     this.auditAppend('system', 'deployment.pause', paused.id, 'success', { reason: paused.paused_reason });
+  }
+
+
+  // ---- repositories and online keys (GET /api/v1/repo/status, /api/v1/online-keys) -----------
+  // A 2-of-3 offline root, 1-of-1 targets; the Image targets metadata expires in 5 days, so the
+  // security page has something to warn about.
+  seedRepository(t) {
+    const key = (name) => ({ keyid: sha256(`key-${name}`), key: { keytype: 'ed25519', scheme: 'ed25519', keyval: { public: sha256(`pub-${name}`) } } });
+    this.onlineKeys = Object.fromEntries(
+      ['image-snapshot', 'image-timestamp', 'director-root', 'director-targets', 'director-snapshot', 'director-timestamp']
+        .map((name, i) => [name, { ...key(name), createdAt: i === 5 ? null : iso(t - (200 + i) * 86400e3) }]),
+    );
+    this.stagedKeys = null;
+    this.rootRoles = {
+      root: { threshold: 2, keyids: ['root-a', 'root-b', 'root-c'].map((n) => sha256(`key-${n}`)) },
+      targets: { threshold: 1, keyids: [sha256('key-targets-1')] },
+      snapshot: { threshold: 1, keyids: [this.onlineKeys['image-snapshot'].keyid] },
+      timestamp: { threshold: 1, keyids: [this.onlineKeys['image-timestamp'].keyid] },
+    };
+    this.repoSeededAt = t;
+  }
+  repoStatus() {
+    const t = this.now();
+    const t0 = this.repoSeededAt;
+    return {
+      now: iso(t),
+      image: {
+        root: { version: 2, expires: iso(t0 + 300 * 86400e3), roles: this.rootRoles },
+        targets: { version: 14, expires: iso(t0 + 5 * 86400e3) },
+        snapshot: { version: 230, expires: iso(t0 + 6 * 86400e3) },
+        timestamp: { version: 4100, expires: iso(t0 + 20 * 3600e3) },
+      },
+      director: { root: { version: 1, expires: iso(t0 + 3000 * 86400e3) } },
+      onlineKeys: Object.entries(this.onlineKeys).map(([name, k]) => ({ name, keyid: k.keyid, createdAt: k.createdAt })),
+    };
+  }
+  onlineKeysJson() {
+    const pub = (k) => ({ keyid: k.keyid, key: k.key });
+    const out = { snapshot: pub(this.onlineKeys['image-snapshot']), timestamp: pub(this.onlineKeys['image-timestamp']) };
+    if (this.stagedKeys) out.next = { snapshot: pub(this.stagedKeys.snapshot), timestamp: pub(this.stagedKeys.timestamp) };
+    return out;
+  }
+  stageRotation() {
+    const n = secret(8);
+    const key = (role) => ({ keyid: sha256(`next-${role}-${n}`), key: { keytype: 'ed25519', scheme: 'ed25519', keyval: { public: sha256(`pub-${n}-${role}`) } } });
+    this.stagedKeys = { snapshot: key('snapshot'), timestamp: key('timestamp') };
+  }
+
+  // ---- fleet summary and history (GET /api/v1/fleet/summary, /api/v1/fleet/history) ----------
+  fleetSummary() {
+    const since = this.now() - 24 * 3600e3;
+    const groups = new Map();
+    let notSeen = 0;
+    for (const d of this.devices.values()) {
+      const k = `${d.status}\u0000${d.hardware_id}\u0000${d.image_version}`;
+      const g = groups.get(k) ?? { status: d.status, hardwareId: d.hardware_id, imageVersion: d.image_version, devices: 0 };
+      g.devices++;
+      groups.set(k, g);
+      if (d.status === 'accepted' && (!d.last_seen || Date.parse(d.last_seen) < since)) notSeen++;
+    }
+    return { total: this.devices.size, groups: [...groups.values()], notSeen: { since: iso(since), devices: notSeen } };
+  }
+  // Hourly samples: today's accepted devices per version, with the fleet's story before: the
+  // 2.3.1 rollout of 5 days ago, an earlier 2.3.1 wave 30 days ago, and no x86 devices before
+  // day 60.
+  fleetHistory(hours) {
+    const interval = 3600e3;
+    const t = this.now();
+    const current = {};
+    for (const d of this.devices.values()) if (d.status === 'accepted') current[d.image_version] = (current[d.image_version] ?? 0) + 1;
+    const move = (v, from, to, n) => {
+      const k = Math.min(n, v[from] ?? 0);
+      v[from] -= k;
+      v[to] = (v[to] ?? 0) + k;
+    };
+    const samples = [];
+    const last = Math.floor(t / interval) * interval;
+    for (let at = last - (hours - 1) * interval; at <= last; at += interval) {
+      const ago = t - at;
+      const v = { ...current };
+      if (ago > 5 * 86400e3) move(v, '2.3.1', '2.2.0', 9);
+      if (ago > 30 * 86400e3) move(v, '2.3.1', '2.2.0', 40);
+      if (ago > 60 * 86400e3) v['3.0.1'] = 0;
+      samples.push({ at: iso(at), versions: Object.fromEntries(Object.entries(v).filter(([, n]) => n > 0)) });
+    }
+    return { intervalSeconds: interval / 1000, samples };
   }
 
   // ---- audit ----------------------------------------------------------------------------------
@@ -479,8 +566,10 @@ export async function startFakeServer({ port = 0, host = '127.0.0.1', distDir, w
       const status = q.get('status');
       const hw = q.get('hardware_id');
       const tag = q.get('tag');
+      const version = q.get('image_version');
       const all = [...fake.devices.values()]
-        .filter((d) => (!status || d.status === status) && (!hw || d.hardware_id === hw) && (!tag || d.tags.includes(tag)))
+        .filter((d) => (!status || d.status === status) && (!hw || d.hardware_id === hw) && (!tag || d.tags.includes(tag)) &&
+          (version === null || d.image_version === version))
         .sort((a, b) => (a.id < b.id ? -1 : 1))
         .filter((d) => !after || d.id > after);
       const page = all.slice(0, limit);
@@ -518,11 +607,34 @@ export async function startFakeServer({ port = 0, host = '127.0.0.1', distDir, w
     }
     if (path === '/api/v1/online-keys' && method === 'GET') {
       need(p, 'releases.read');
-      const key = (role) => ({ keyid: sha256(`key-${role}`), key: { keytype: 'ed25519', scheme: 'ed25519', keyval: { public: sha256(`pub-${role}`) } } });
-      return send(res, 200, {
-        snapshot: key('snapshot'), timestamp: key('timestamp'),
-        director: { root: key('d-root'), targets: key('d-targets'), snapshot: key('d-snapshot'), timestamp: key('d-timestamp') },
-      });
+      return send(res, 200, fake.onlineKeysJson());
+    }
+    if (path === '/api/v1/online-keys/rotate' && method === 'POST') {
+      need(p, 'releases.manage');
+      if (Number(req.headers['content-length'] ?? 0) > 0) throw new HttpError(413, 'body_too_large', 'this route takes no body');
+      const was = Boolean(fake.stagedKeys);
+      if (!was) {
+        fake.stageRotation();
+        fake.auditAppend(p.username, 'online_keys.rotate', 'image', 'success', {});
+      }
+      return send(res, was ? 200 : 201, { next: fake.onlineKeysJson().next });
+    }
+    if (path === '/api/v1/repo/status' && method === 'GET') {
+      need(p, 'releases.read');
+      return send(res, 200, fake.repoStatus());
+    }
+
+    // Fleet
+    if (path === '/api/v1/fleet/summary' && method === 'GET') {
+      need(p, 'devices.read');
+      return send(res, 200, fake.fleetSummary());
+    }
+    if (path === '/api/v1/fleet/history' && method === 'GET') {
+      need(p, 'devices.read');
+      const raw = q.get('hours');
+      const hours = raw === null ? 168 : Number(raw);
+      if (!(Number.isInteger(hours) && hours >= 1 && hours <= 2160)) throw new HttpError(400, 'invalid_argument', 'hours must be 1..2160');
+      return send(res, 200, fake.fleetHistory(hours));
     }
 
     // Deployments
@@ -704,7 +816,9 @@ export async function startFakeServer({ port = 0, host = '127.0.0.1', distDir, w
     const isAsset = rel.startsWith('assets/');
     if (!st || st.isDirectory()) {
       // SPA fallback: any other path is a console route, answered with index.html.
-      if (isAsset || extname(rel)) throw new HttpError(404, 'not_found', 'not found');
+      // As aloftd: only assets and files at the top of dist/ can be missing; deeper paths (a
+      // release named rpi4/os.img.zst) are console routes.
+      if (isAsset || (extname(rel) && !rel.includes(sep) && !rel.includes('/'))) throw new HttpError(404, 'not_found', 'not found');
       file = join(dist, 'index.html');
       st = await stat(file).catch(() => null);
       if (!st) throw new HttpError(503, 'unavailable', 'console not built: run npm run build');

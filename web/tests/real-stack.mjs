@@ -177,6 +177,10 @@ async function main() {
       `data_dir = "${join(work, 'server')}"`,
       '[console]',
       `dir = "${dist}"`,
+      // The overview's versions-over-time chart: a sample every 5 s, so the ~100 s run records
+      // the rollout the tests make.
+      '[fleet]',
+      'sample_interval_seconds = 5',
       '',
     ].join('\n'),
   );

@@ -10,9 +10,12 @@ import type {
   Device,
   DevicePage,
   DeviceStatus,
+  FleetHistory,
+  FleetSummary,
   NewDeployment,
   OnlineKeys,
   Release,
+  RepoStatus,
   Role,
   Session,
   TotpEnrollment,
@@ -25,6 +28,7 @@ export interface DeviceFilter {
   status?: DeviceStatus | '';
   hardware_id?: string;
   tag?: string;
+  image_version?: string;
   limit?: number;
   after?: string | null;
 }
@@ -64,12 +68,20 @@ export class Api {
       status: filter.status,
       hardware_id: filter.hardware_id,
       tag: filter.tag,
+      image_version: filter.image_version,
       limit: filter.limit,
       after: filter.after,
     });
   }
   device(id: string): Promise<Device> {
     return this.client.get<Device>(`/api/v1/devices/${seg(id)}`);
+  }
+  // Counts per (status, hardware id, image version): the overview's figures in one request.
+  fleetSummary(): Promise<FleetSummary> {
+    return this.client.get<FleetSummary>('/api/v1/fleet/summary');
+  }
+  fleetHistory(hours: number): Promise<FleetHistory> {
+    return this.client.get<FleetHistory>('/api/v1/fleet/history', { hours });
   }
   deviceAction(id: string, action: 'accept' | 'reject' | 'revoke'): Promise<Device> {
     return this.client.post<Device>(`/api/v1/devices/${seg(id)}/${action}`);
@@ -84,6 +96,14 @@ export class Api {
   }
   onlineKeys(): Promise<OnlineKeys> {
     return this.client.get<OnlineKeys>('/api/v1/online-keys');
+  }
+  // releases.manage: stages new Image snapshot and timestamp keys, reported as "next" until an
+  // offline-signed root names them. The route takes no body.
+  rotateOnlineKeys(): Promise<{ next?: OnlineKeys['next'] }> {
+    return this.client.request<{ next?: OnlineKeys['next'] }>('POST', '/api/v1/online-keys/rotate');
+  }
+  repoStatus(): Promise<RepoStatus> {
+    return this.client.get<RepoStatus>('/api/v1/repo/status');
   }
 
   // Deployments

@@ -123,6 +123,29 @@ describe('ApiClient', () => {
     expect(buildQuery(undefined)).toBe('');
   });
 
+  it('calls the fleet and repository status endpoints, sending CSRF only on the rotation', async () => {
+    const f = fakeFetch([200, session], [200, { total: 0, groups: [], notSeen: { since: '', devices: 0 } }], [200, { intervalSeconds: 3600, samples: [] }],
+      [200, { now: '', image: {}, director: {}, onlineKeys: [] }], [200, { image_version: '2.0' }], [200, {}]);
+    const api = new Api(new ApiClient({ fetch: f.fetch }));
+    await api.signIn('ana', 'pw');
+    await api.fleetSummary();
+    await api.fleetHistory(720);
+    await api.repoStatus();
+    await api.devices({ status: 'accepted', image_version: '2.0', limit: 50 });
+    await api.rotateOnlineKeys();
+    expect(f.calls.slice(1).map((c) => `${c.init.method ?? 'GET'} ${c.url}`)).toEqual([
+      'GET /api/v1/fleet/summary',
+      'GET /api/v1/fleet/history?hours=720',
+      'GET /api/v1/repo/status',
+      'GET /api/v1/devices?status=accepted&image_version=2.0&limit=50',
+      'POST /api/v1/online-keys/rotate',
+    ]);
+    expect(header(f.calls[1]!, 'X-CSRF-Token')).toBeUndefined();
+    expect(header(f.calls[5]!, 'X-CSRF-Token')).toBe(session.csrf_token);
+    // aloftd's rotate route takes no body at all.
+    expect(f.calls[5]!.init.body).toBeUndefined();
+  });
+
   it('returns undefined for 204 and rejects unreadable success bodies', async () => {
     const f = fakeFetch([204, undefined], [200, '<html>']);
     const client = new ApiClient({ fetch: f.fetch });

@@ -181,6 +181,73 @@ export interface TotpEnrollment {
   otpauth_uri: string;
 }
 
-// {"snapshot":{"keyid","key"},"timestamp":{...},"director":...}: the director entry's shape is
-// left open by the contract, so the security page renders whatever nested keys it finds.
-export type OnlineKeys = Record<string, unknown>;
+// GET /api/v1/online-keys: {"snapshot":{keyid,key},"timestamp":{keyid,key}} and, while an
+// online-key rotation is staged (POST /api/v1/online-keys/rotate), "next" with the same shape.
+export interface PublicKeyEntry {
+  keyid: string;
+  key?: { keytype?: string; scheme?: string; keyval?: Record<string, string> } & Record<string, unknown>;
+}
+export type OnlineKeys = Record<string, unknown> & {
+  snapshot?: PublicKeyEntry;
+  timestamp?: PublicKeyEntry;
+  next?: { snapshot?: PublicKeyEntry; timestamp?: PublicKeyEntry } | null;
+};
+
+// GET /api/v1/fleet/summary: device counts per (enrollment status, hardware id, image version).
+export interface FleetGroup {
+  status: DeviceStatus | string;
+  hardwareId: string;
+  imageVersion: string;
+  devices: number;
+}
+export interface FleetSummary {
+  total: number;
+  groups: FleetGroup[];
+  // Accepted devices not seen since `since` (the server uses now - 24 h).
+  notSeen: { since: string; devices: number };
+}
+
+// GET /api/v1/fleet/history?hours=N: accepted devices per image version, oldest sample first.
+export interface FleetSample {
+  at: string;
+  versions: Record<string, number>;
+}
+export interface FleetHistory {
+  intervalSeconds: number;
+  samples: FleetSample[];
+}
+
+// GET /api/v1/repo/status: versions and expiry of the metadata both repositories serve.
+export interface RoleKeys {
+  threshold: number;
+  keyids: string[];
+}
+export interface MetadataFacts {
+  version: number;
+  expires: string;
+}
+export interface RootFacts extends MetadataFacts {
+  roles?: Record<string, RoleKeys>;
+}
+export interface OnlineKeyFacts {
+  name: string;
+  keyid: string;
+  // null when the server does not know (keys generated before it recorded the time).
+  createdAt: string | null;
+}
+export interface RepoStatus {
+  now: string;
+  image: {
+    root: RootFacts | null;
+    targets: MetadataFacts | null;
+    snapshot: MetadataFacts | null;
+    timestamp: MetadataFacts | null;
+  };
+  // The Director's targets, snapshot and timestamp are per device and re-signed on demand;
+  // aloftd reports its shared root (a server that also reports targets gets a row for it).
+  director: {
+    root: RootFacts | null;
+    targets?: MetadataFacts | null;
+  };
+  onlineKeys: OnlineKeyFacts[];
+}

@@ -9,6 +9,7 @@ export interface DeviceFilters {
   status: DeviceStatus | '';
   hardware_id: string;
   tag: string;
+  image_version: string;
   limit: number;
   after: string;
 }
@@ -21,6 +22,7 @@ export function parseDeviceFilters(search: string): DeviceFilters {
     status: (kDeviceStatuses as string[]).includes(status) ? (status as DeviceStatus | '') : '',
     hardware_id: q.get('hardware_id') ?? '',
     tag: q.get('tag') ?? '',
+    image_version: q.get('image_version') ?? '',
     limit: kPageSizes.includes(limit) ? limit : kDefaultSize,
     after: q.get('after') ?? '',
   };
@@ -31,6 +33,7 @@ export function deviceFiltersToSearch(f: DeviceFilters): string {
   if (f.status) q.set('status', f.status);
   if (f.hardware_id) q.set('hardware_id', f.hardware_id);
   if (f.tag) q.set('tag', f.tag);
+  if (f.image_version) q.set('image_version', f.image_version);
   if (f.limit !== kDefaultSize) q.set('limit', String(f.limit));
   if (f.after) q.set('after', f.after);
   const s = q.toString();

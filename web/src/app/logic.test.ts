@@ -1,19 +1,13 @@
 // Pure logic behind the pages: routing, filters, fleet figures, rollout arithmetic, wizard body.
 import { describe, expect, it } from 'vitest';
-import type { AuditRecord, Device } from '../api/types';
+import type { AuditRecord, Deployment, FleetSummary } from '../api/types';
 import { filterAudit } from './audit';
 import { deviceFiltersToSearch, parseDeviceFilters } from './deviceFilters';
-import { needsAttention, summarize } from './fleet';
+import { attentionFrom, deploymentsWithFailures, devicesRunning, fleetFigures } from './fleet';
 import { flattenKeys } from './keys';
 import { failedShare, finishedDevices, phaseStatus, phaseTarget, totalDevices, validatePhases } from './progress';
 import { devicePath, matchRoute } from './routes';
 import { buildDeployment, buildSelector, defaultRollout, parseList, validateRollout } from './wizard';
-
-const now = Date.parse('2026-06-01T12:00:00Z');
-const device = (over: Partial<Device>): Device => ({
-  id: 'd', hardware_id: 'hw', status: 'accepted', image_version: '1.0', image_sha256: 'aa', security_counter: 1,
-  agent_version: '0.9', attributes: {}, last_seen: '2026-06-01T11:59:00Z', ...over,
-});
 
 describe('routes', () => {
   it('matches pages and decodes parameters', () => {
@@ -32,8 +26,8 @@ describe('routes', () => {
 
 describe('device filters in the URL', () => {
   it('round-trips and rejects unknown values', () => {
-    const f = parseDeviceFilters('?status=pending&hardware_id=rpi4&tag=berlin&limit=100&after=rpi-0042');
-    expect(f).toEqual({ status: 'pending', hardware_id: 'rpi4', tag: 'berlin', limit: 100, after: 'rpi-0042' });
+    const f = parseDeviceFilters('?status=pending&hardware_id=rpi4&tag=berlin&image_version=2.3.1&limit=100&after=rpi-0042');
+    expect(f).toEqual({ status: 'pending', hardware_id: 'rpi4', tag: 'berlin', image_version: '2.3.1', limit: 100, after: 'rpi-0042' });
     expect(parseDeviceFilters(deviceFiltersToSearch(f))).toEqual(f);
     expect(parseDeviceFilters('?status=owned&limit=100000')).toMatchObject({ status: '', limit: 50 });
     expect(deviceFiltersToSearch(parseDeviceFilters(''))).toBe('');
@@ -41,26 +35,56 @@ describe('device filters in the URL', () => {
 });
 
 describe('fleet summary', () => {
-  it('counts by state, version and hardware and lists devices needing attention', () => {
-    const s = summarize(
-      [
-        device({ id: 'a', image_version: '2.0' }),
-        device({ id: 'b', image_version: '2.0', deployment: { id: 'x', state: 'failed' } }),
-        device({ id: 'c', image_version: '1.0', last_seen: '2026-05-28T00:00:00Z' }),
-        device({ id: 'd', image_version: '1.0', deployment: { id: 'x', state: 'rolled_back' }, hardware_id: 'other' }),
-        device({ id: 'e', status: 'pending', last_seen: null }),
-      ],
-      now,
-    );
-    expect(s.total).toBe(5);
-    expect(s.byStatus).toEqual([['accepted', 4], ['pending', 1]]);
-    expect(s.byVersion).toEqual([['1.0', 2], ['2.0', 2]]);
-    expect(s.byHardware).toEqual([['hw', 4], ['other', 1]]);
-    expect(s.attention.map((a) => [a.device.id, a.reason])).toEqual([['b', 'failed'], ['d', 'rolled back'], ['c', 'not seen']]);
+  const summary: FleetSummary = {
+    total: 9,
+    groups: [
+      { status: 'accepted', hardwareId: 'hw-a', imageVersion: '2.0', devices: 3 },
+      { status: 'accepted', hardwareId: 'hw-b', imageVersion: '2.0', devices: 1 },
+      { status: 'accepted', hardwareId: 'hw-a', imageVersion: '1.0', devices: 2 },
+      { status: 'accepted', hardwareId: 'hw-a', imageVersion: '', devices: 1 },
+      { status: 'pending', hardwareId: 'hw-b', imageVersion: '1.0', devices: 2 },
+      { status: 'rejected', hardwareId: 'hw-c', imageVersion: '1.0', devices: 0 },
+    ],
+    notSeen: { since: '2026-05-31T12:00:00Z', devices: 1 },
+  };
+  it('counts by state, by version of accepted devices and by hardware', () => {
+    const f = fleetFigures(summary);
+    expect(f.total).toBe(9);
+    expect(f.accepted).toBe(7);
+    expect(f.pending).toBe(2);
+    expect(f.byStatus).toEqual([['accepted', 7], ['pending', 2]]);
+    expect(f.byVersion).toEqual([['2.0', 4], ['1.0', 2], ['unknown', 1]]);
+    expect(f.byHardware).toEqual([['hw-a', 6], ['hw-b', 3]]);
+    expect(f.notSeen).toBe(1);
+    expect(f.notSeenSince).toBe('2026-05-31T12:00:00Z');
   });
-  it('does not flag pending devices as unseen', () => {
-    expect(needsAttention(device({ status: 'pending', last_seen: null }), now)).toBeNull();
-    expect(needsAttention(device({ last_seen: null }), now)).toBe('not seen');
+  it('counts the accepted devices running a release on its hardware ids', () => {
+    const release = { name: 'os-2.0', version: '2.0', hardware_ids: ['hw-a'], security_counter: 1, length: 1, sha256: 'x' };
+    expect(devicesRunning(summary.groups, release)).toBe(3);
+    expect(devicesRunning(summary.groups, { ...release, hardware_ids: ['hw-a', 'hw-b'] })).toBe(4);
+    expect(devicesRunning(summary.groups, { ...release, version: '3.0' })).toBe(0);
+  });
+});
+
+describe('devices that need attention', () => {
+  const dep = (id: string, created: string, devices: Array<[string, string]>, failed = 1): Deployment => ({
+    id, release: `rel-${id}`, state: 'active', created, created_by: 'op', current_phase: 0, phases: [], failure_threshold_percent: 10,
+    counts: { pending: 0, downloading: 0, installing: 0, rebooting: 0, succeeded: 0, failed, rolled_back: 0 },
+    devices: devices.map(([device_id, state]) => ({ device_id, state, phase: 0, updated: created, message: `${state} in ${id}` })),
+  });
+  it('picks the newest deployments with failures, at most a few', () => {
+    const list = [dep('a', '2026-05-01T00:00:00Z', []), dep('b', '2026-05-03T00:00:00Z', [], 0), dep('c', '2026-05-02T00:00:00Z', [])];
+    expect(deploymentsWithFailures(list).map((d) => d.id)).toEqual(['c', 'a']);
+    expect(deploymentsWithFailures(list, 1).map((d) => d.id)).toEqual(['c']);
+  });
+  it('lists failed and rolled-back devices once, from their newest deployment', () => {
+    const older = dep('old', '2026-05-01T00:00:00Z', [['x', 'failed'], ['y', 'rolled_back'], ['z', 'failed']]);
+    const newer = dep('new', '2026-05-02T00:00:00Z', [['x', 'succeeded'], ['z', 'rolled-back'], ['w', 'installing']]);
+    expect(attentionFrom([older, newer]).map((a) => [a.deviceId, a.reason, a.deployment.id])).toEqual([
+      ['y', 'rolled back', 'old'],
+      ['z', 'rolled back', 'new'],
+    ]);
+    expect(attentionFrom([dep('d', '2026-05-01T00:00:00Z', [['b', 'rolled_back'], ['a', 'failed']])]).map((a) => a.deviceId)).toEqual(['a', 'b']);
   });
 });
 

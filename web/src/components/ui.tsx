@@ -69,6 +69,9 @@ const kTone: Record<string, string> = {
   ok: 'ok',
   denied: 'bad',
   failure: 'bad',
+  expired: 'bad',
+  expiring: 'warn',
+  valid: 'ok',
 };
 
 export function Badge(props: { value: string; label?: string }) {

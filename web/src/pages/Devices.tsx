@@ -25,6 +25,7 @@ export function DevicesPage() {
         status: filters.status,
         hardware_id: filters.hardware_id,
         tag: filters.tag,
+        image_version: filters.image_version,
         limit: filters.limit,
         after: filters.after || null,
       }),
@@ -35,7 +36,7 @@ export function DevicesPage() {
   const apply = (e: Event) => {
     e.preventDefault();
     previous.current = [];
-    go({ ...draft, hardware_id: draft.hardware_id.trim(), tag: draft.tag.trim(), after: '' });
+    go({ ...draft, hardware_id: draft.hardware_id.trim(), tag: draft.tag.trim(), image_version: draft.image_version.trim(), after: '' });
   };
   const next = page.data?.next_after ?? null;
   const pageNumber = previous.current.length + 1;
@@ -63,6 +64,10 @@ export function DevicesPage() {
           <input id="f-tag" value={draft.tag} placeholder="e.g. berlin" onInput={(e) => setDraft({ ...draft, tag: (e.target as HTMLInputElement).value })} />
         </div>
         <div class="field">
+          <label for="f-version">Image version</label>
+          <input id="f-version" value={draft.image_version} placeholder="e.g. 2.3.1" onInput={(e) => setDraft({ ...draft, image_version: (e.target as HTMLInputElement).value })} />
+        </div>
+        <div class="field">
           <label for="f-limit">Per page</label>
           <select id="f-limit" value={String(draft.limit)} onChange={(e) => setDraft({ ...draft, limit: Number((e.target as HTMLSelectElement).value) })}>
             {kPageSizes.map((n) => (
@@ -80,7 +85,7 @@ export function DevicesPage() {
             variant="ghost"
             onClick={() => {
               previous.current = [];
-              go({ status: '', hardware_id: '', tag: '', limit: filters.limit, after: '' });
+              go({ status: '', hardware_id: '', tag: '', image_version: '', limit: filters.limit, after: '' });
             }}
           >
             Clear

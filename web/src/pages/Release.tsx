@@ -1,23 +1,38 @@
-// One release: its signed facts and the devices that run it.
+// One release: its signed facts, the signature behind it (the offline targets role: threshold,
+// keys, metadata version and expiry) and the devices that run it.
 import { useApp } from '../app/context';
+import { devicesRunning } from '../app/fleet';
 import { useAsync, useTitle } from '../app/hooks';
 import { navigate } from '../app/router';
+import { expiryState, timeLeft } from '../app/security';
 import { DeviceTable } from '../components/DeviceTable';
-import { Button, Can, Card, DefinitionList, Empty, ErrorNotice, Loading, Mono, PageHeader } from '../components/ui';
-import { formatBytes, formatCount } from '../util/format';
-import { loadFleetSample } from './Overview';
+import { Badge, Button, Can, Card, DefinitionList, Empty, ErrorNotice, Link, Loading, Mono, PageHeader } from '../components/ui';
+import { formatBytes, formatCount, formatTime } from '../util/format';
 import { deployHref } from './Releases';
+
+const kListed = 25;
 
 export function ReleasePage({ name }: { name: string }) {
   useTitle(`Release ${name}`);
   const { api, can } = useApp();
   const release = useAsync(() => api.release(name), [api, name]);
-  const fleet = useAsync(
-    () => (can('devices.read') ? loadFleetSample(api) : Promise.resolve({ devices: [], complete: true })),
-    [api],
-  );
+  const repo = useAsync(() => api.repoStatus(), [api]);
   const r = release.data;
-  const running = r && fleet.data ? fleet.data.devices.filter((d) => d.status === 'accepted' && d.image_sha256 === r.sha256) : [];
+  const fleet = useAsync(() => (can('devices.read') ? api.fleetSummary() : Promise.resolve(null)), [api]);
+  // The server filters by version; the hardware ids are checked here (a release names few).
+  const devices = useAsync(
+    () =>
+      r && can('devices.read')
+        ? api.devices({ status: 'accepted', image_version: r.version, limit: kListed })
+        : Promise.resolve(null),
+    [api, r?.version],
+  );
+  const running = r && devices.data ? devices.data.devices.filter((d) => r.hardware_ids.includes(d.hardware_id)) : [];
+  const count = r && fleet.data ? devicesRunning(fleet.data.groups, r) : null;
+  const targetsRole = repo.data?.image?.root?.roles?.targets;
+  const targets = repo.data?.image?.targets;
+  const now = repo.data ? Date.parse(repo.data.now) || Date.now() : Date.now();
+  const state = targets ? expiryState(targets.expires, 'offline', now) : 'missing';
 
   return (
     <>
@@ -44,19 +59,77 @@ export function ReleasePage({ name }: { name: string }) {
               ['Security counter', String(r.security_counter)],
               ['Length', `${formatBytes(r.length)} (${formatCount(r.length)} bytes)`],
               ['SHA-256', <Mono>{r.sha256}</Mono>],
-              ['Signed by', 'the offline targets role of the Image repository'],
               ['Notes', r.notes || '—'],
             ]}
           />
         </Card>
       ) : null}
-      {r && can('devices.read') ? (
-        <Card title={`Running on ${fleet.data ? formatCount(running.length) : '…'} device${running.length === 1 ? '' : 's'}`}>
-          {fleet.data && !fleet.data.complete ? (
-            <p class="muted small">Counted among the first {formatCount(fleet.data.devices.length)} devices.</p>
+      {r ? (
+        <Card title="Signature">
+          <ErrorNotice error={repo.error} prefix="Could not load the repository status." />
+          {repo.loading && !repo.data ? <Loading /> : null}
+          {repo.data ? (
+            <DefinitionList
+              items={[
+                ['Signed by', 'the offline targets role of the Image repository'],
+                [
+                  'Threshold',
+                  targetsRole ? (
+                    <>
+                      {targetsRole.threshold} of {targetsRole.keyids.length} key{targetsRole.keyids.length === 1 ? '' : 's'}: met (aloftd
+                      accepts targets metadata only when enough of them signed it)
+                    </>
+                  ) : (
+                    '—'
+                  ),
+                ],
+                [
+                  'Targets keys',
+                  targetsRole?.keyids.length ? (
+                    <ul class="plain">
+                      {targetsRole.keyids.map((k) => (
+                        <li key={k}>
+                          <Mono title={k}>{k}</Mono>
+                        </li>
+                      ))}
+                    </ul>
+                  ) : (
+                    '—'
+                  ),
+                ],
+                ['Targets metadata', targets ? `version ${targets.version}` : 'none uploaded'],
+                [
+                  'Expires',
+                  targets ? (
+                    <>
+                      {formatTime(targets.expires)} ({timeLeft(targets.expires, now)}){' '}
+                      {state === 'expired' || state === 'expiring' ? <Badge value={state} /> : null}
+                    </>
+                  ) : (
+                    '—'
+                  ),
+                ],
+              ]}
+            />
           ) : null}
-          {fleet.data && running.length === 0 ? <Empty>No device runs this release yet.</Empty> : null}
-          {running.length > 0 ? <DeviceTable devices={running.slice(0, 50)} caption="Devices running this release" /> : null}
+          <p class="muted small">
+            Expiry and keys of every role: <Link href="/security">Security status</Link>.
+          </p>
+        </Card>
+      ) : null}
+      {r && can('devices.read') ? (
+        <Card
+          title={`Running on ${count === null ? '…' : formatCount(count)} device${count === 1 ? '' : 's'}`}
+          actions={<Link href={`/devices?status=accepted&image_version=${encodeURIComponent(r.version)}`}>All of them in Devices</Link>}
+        >
+          <ErrorNotice error={devices.error} prefix="Could not load the devices." />
+          {devices.data && running.length === 0 ? <Empty>No device runs this release yet.</Empty> : null}
+          {running.length > 0 ? <DeviceTable devices={running} caption="Devices running this release" /> : null}
+          {count !== null && count > running.length && running.length > 0 ? (
+            <p class="muted small">
+              The first {formatCount(running.length)} of {formatCount(count)}.
+            </p>
+          ) : null}
         </Card>
       ) : null}
     </>

@@ -1,17 +1,11 @@
 // Releases: the targets of the offline-signed Image repository and where they run.
-import type { Device, Release } from '../api/types';
 import { useApp } from '../app/context';
 import { useAsync, useTitle } from '../app/hooks';
 import { releasePath } from '../app/routes';
 import { navigate } from '../app/router';
 import { Button, Can, Empty, ErrorNotice, Link, Loading, Mono, PageHeader } from '../components/ui';
 import { formatBytes, formatCount, shortHash } from '../util/format';
-import { loadFleetSample } from './Overview';
-
-// A device runs a release when its installed image hash is the release's hash.
-export function runningCount(release: Release, devices: Device[]): number {
-  return devices.filter((d) => d.status === 'accepted' && d.image_sha256 === release.sha256).length;
-}
+import { devicesRunning } from '../app/fleet';
 
 export function deployHref(release: string): string {
   return `/deployments/new?release=${encodeURIComponent(release)}`;
@@ -21,10 +15,8 @@ export function ReleasesPage() {
   useTitle('Releases');
   const { api, can } = useApp();
   const releases = useAsync(() => api.releases(), [api]);
-  const fleet = useAsync(
-    () => (can('devices.read') ? loadFleetSample(api) : Promise.resolve({ devices: [], complete: true })),
-    [api],
-  );
+  // Accepted devices per (hardware id, version), one request whatever the fleet size.
+  const fleet = useAsync(() => (can('devices.read') ? api.fleetSummary() : Promise.resolve(null)), [api]);
 
   return (
     <>
@@ -66,7 +58,7 @@ export function ReleasesPage() {
                   <td>
                     <Mono title={r.sha256}>{shortHash(r.sha256)}</Mono>
                   </td>
-                  <td>{fleet.data ? `${formatCount(runningCount(r, fleet.data.devices))}${fleet.data.complete ? '' : '+'}` : '…'}</td>
+                  <td>{fleet.data ? formatCount(devicesRunning(fleet.data.groups, r)) : can('devices.read') && fleet.loading ? '…' : '—'}</td>
                   <td class="row-actions">
                     <Can permission="deployments.manage">
                       <Button mutates onClick={() => navigate(deployHref(r.name))} aria-label={`Deploy ${r.name}`}>

@@ -46,6 +46,8 @@ function expect(cond, message) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function shot(page, name, fullPage = true) {
+  // From the top, so the sticky header sits where it belongs in a full-page picture.
+  if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
 }
 
@@ -92,6 +94,76 @@ async function noMutatingControls(page, where) {
   const names = /^(Accept|Reject|Revoke|Pause|Pause all|Resume|Cancel deployment|New deployment|Deploy.*|Create user)$/;
   const buttons = await page.getByRole('button', { name: names }).count();
   expect(buttons === 0, `${where}: ${buttons} mutating button(s) shown to a viewer`);
+}
+
+// Basic accessibility checks run inside the page: every control has an accessible name, every
+// image and table is named, ids are unique, and text meets WCAG AA contrast (4.5:1, 3:1 for
+// large text) against the first opaque background behind it.
+async function a11yProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const visible = (el) => {
+      const r = el.getBoundingClientRect();
+      const cs = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.display !== 'none' && !el.closest('[hidden], details:not([open]) > :not(summary)');
+    };
+    const named = (el) =>
+      (el.getAttribute('aria-label') ?? '').trim() ||
+      (el.getAttribute('aria-labelledby') ?? '').split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? '').join('').trim() ||
+      (el.getAttribute('title') ?? '').trim();
+    const describe = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ')[0]}` : ''} "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+    for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+      if (!el.labels?.length && !named(el)) problems.push(`control without a label: ${describe(el)}`);
+    }
+    for (const el of document.querySelectorAll('button, a[href], summary')) {
+      if (visible(el) && !(el.textContent ?? '').trim() && !named(el)) problems.push(`${el.tagName.toLowerCase()} without a name: ${el.outerHTML.slice(0, 80)}`);
+    }
+    for (const el of document.querySelectorAll('img, [role=img]')) {
+      // alt="" marks a decorative image; role="img" needs a name.
+      if (!named(el) && !el.hasAttribute('alt')) problems.push(`image without a name: ${describe(el)}`);
+    }
+    for (const el of document.querySelectorAll('table')) {
+      if (!el.querySelector('caption')?.textContent?.trim() && !named(el)) problems.push(`table without a caption: ${describe(el)}`);
+    }
+    const ids = new Map();
+    for (const el of document.querySelectorAll('[id]')) ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
+    for (const [id, n] of ids) if (n > 1) problems.push(`id "${id}" used ${n} times`);
+    const rgb = (c) => {
+      const m = c.match(/rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?/);
+      return m ? [Number(m[1]), Number(m[2]), Number(m[3]), m[4] === undefined ? 1 : Number(m[4])] : null;
+    };
+    const lum = ([r, g, b]) => {
+      const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c && c[3] >= 0.99) return c;
+        if (getComputedStyle(e).backgroundImage !== 'none') return null; // cannot tell
+      }
+      return [255, 255, 255, 1];
+    };
+    const seen = new Set();
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!el || !n.textContent?.trim() || seen.has(el) || !visible(el) || el.closest('svg, .visually-hidden, option, [disabled], :disabled')) continue;
+      seen.add(el);
+      const cs = getComputedStyle(el);
+      const fg = rgb(cs.color);
+      const bg = background(el);
+      if (!fg || !bg) continue;
+      const a = fg[3];
+      const mixed = [0, 1, 2].map((i) => fg[i] * a + bg[i] * (1 - a));
+      const [l1, l2] = [lum(mixed), lum(bg)].sort((x, y) => y - x);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      const size = parseFloat(cs.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) problems.push(`contrast ${ratio.toFixed(2)}:1 for ${describe(el)} (${cs.color} on rgb(${bg.slice(0, 3).join(',')}))`);
+    }
+    return problems;
+  });
 }
 
 function parseCsp(header) {
@@ -146,7 +218,13 @@ test('sign-in rejects a wrong password and is keyboard operable', async ({ page,
   await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
 });
 
-test('admin sees the fleet overview', async ({ page, base }) => {
+test('admin sees the fleet overview and versions over time', async ({ page, base }) => {
+  // The overview must not walk the device list: its figures come from the summary endpoint.
+  const calls = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/api/')) calls.push(`${u.pathname}${u.search}`);
+  });
   await signIn(page, admin, base);
   await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
   await page.getByRole('heading', { name: 'Devices that need attention' }).waitFor();
@@ -155,7 +233,58 @@ test('admin sees the fleet overview', async ({ page, base }) => {
   for (const item of ['Overview', 'Devices', 'Enrollments', 'Releases', 'Deployments', 'Audit log', 'Security', 'Users']) {
     expect(nav.includes(item), `admin navigation lacks ${item}`);
   }
+  // The figures agree with GET /api/v1/fleet/summary.
+  const summary = await apiFromPage(page, 'GET', '/api/v1/fleet/summary', { csrf: false });
+  expect(summary.status === 200, `fleet summary answered ${summary.status}`);
+  const stats = (await page.locator('.stats').innerText()).replace(/\s+/g, ' ');
+  expect(stats.includes(`${summary.json.total.toLocaleString('en-US')} Devices`), `overview stats "${stats}" do not show total ${summary.json.total}`);
+  const accepted = summary.json.groups.filter((g) => g.status === 'accepted').reduce((n, g) => n + g.devices, 0);
+  expect(stats.includes(`${accepted.toLocaleString('en-US')} Accepted`), `overview stats "${stats}" do not show ${accepted} accepted`);
+  const versions = await page.getByRole('table', { name: 'Accepted devices per image version' }).innerText();
+  for (const g of summary.json.groups.filter((x) => x.status === 'accepted' && x.imageVersion)) {
+    expect(versions.includes(g.imageVersion), `version ${g.imageVersion} missing from the versions card`);
+  }
+  expect(!calls.some((c) => c.startsWith('/api/v1/devices')), `the overview listed devices: ${calls.filter((c) => c.startsWith('/api/v1/devices')).join(', ')}`);
+  expect(calls.includes('/api/v1/fleet/history?hours=168'), `no 7-day history request: ${calls.join(', ')}`);
+
+  // Versions over time: a chart with a text alternative, or the empty state on a fresh server.
+  const card = page.getByRole('region', { name: 'Versions over time' });
+  const history = await apiFromPage(page, 'GET', '/api/v1/fleet/history?hours=168', { csrf: false });
+  expect(history.status === 200 && Array.isArray(history.json?.samples), `fleet history answered ${history.status}`);
+  if (history.json.samples.length === 0) {
+    await card.getByText('No samples yet').waitFor();
+  } else {
+    const chart = card.getByRole('img', { name: 'Accepted devices per image version over time' });
+    await chart.waitFor();
+    expect((await card.locator('path.area').count()) > 0, 'the chart has no areas');
+    const latest = history.json.samples.at(-1).versions;
+    const legend = await card.locator('.legend').innerText();
+    for (const v of Object.keys(latest).filter((k) => latest[k] > 0).slice(0, 5)) expect(legend.includes(v), `legend lacks ${v}: ${legend}`);
+    // The table alternative opens from the keyboard.
+    await card.getByText('Show the numbers as a table').focus();
+    await page.keyboard.press('Enter');
+    const rows = card.locator('details table tbody tr');
+    await rows.first().waitFor();
+    expect((await rows.count()) >= 1 && (await rows.count()) <= 48, `table alternative has ${await rows.count()} rows`);
+    await shot(page, 'overview-history-table');
+    await card.getByText('Show the numbers as a table').click();
+  }
+  await card.getByLabel('Period', { exact: true }).selectOption('720');
+  await page.waitForResponse((r) => r.url().endsWith('/api/v1/fleet/history?hours=720') && r.status() === 200);
+  await card.locator('.history-chart, .empty').first().waitFor();
   await shot(page, 'overview');
+});
+
+test('a server without history samples yet shows an empty state', async ({ page, base }) => {
+  // A fresh aloftd answers no samples until its first sampling interval ends; the answer is
+  // replaced here so that this state is checked whatever the server under test holds.
+  await page.route('**/api/v1/fleet/history?*', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ intervalSeconds: 3600, samples: [] }) }),
+  );
+  await signIn(page, viewer, base);
+  const card = page.getByRole('region', { name: 'Versions over time' });
+  await card.getByText('No samples yet: aloftd records the versions of accepted devices every 1 h').waitFor();
+  expect((await card.getByRole('img').count()) === 0, 'a chart is drawn without samples');
 });
 
 test('second factor: password, then TOTP code', async ({ page, base }) => {
@@ -349,8 +478,53 @@ test('admin creates a user and reads the security status', async ({ page, base }
   await shot(page, 'users');
   await page.getByRole('link', { name: 'Security' }).click();
   await page.getByRole('heading', { name: 'Online keys held by the server' }).waitFor();
-  await page.locator('main table tbody tr').first().waitFor();
   await page.getByText('Chain intact.').waitFor();
+  const status = await apiFromPage(page, 'GET', '/api/v1/repo/status', { csrf: false });
+  expect(status.status === 200, `repo status answered ${status.status}`);
+
+  // Every role's metadata, with version and expiry as the server reports them.
+  const expiry = page.getByRole('table', { name: "Expiry of every role's metadata" });
+  await expiry.waitFor();
+  const rows = await expiry.locator('tbody tr').allInnerTexts();
+  const expected = [['Image', 'root'], ['Image', 'targets'], ['Image', 'snapshot'], ['Image', 'timestamp'], ['Director', 'root']];
+  if ('targets' in status.json.director) expected.push(['Director', 'targets']);
+  expect(rows.length === expected.length, `expiry table has ${rows.length} rows, not ${expected.length}`);
+  expected.forEach(([repo, role], i) => {
+    const facts = status.json[repo.toLowerCase()][role];
+    const row = rows[i].replace(/\s+/g, ' ');
+    expect(row.startsWith(`${repo} ${role}`), `expiry row ${i} is "${row}"`);
+    if (facts) {
+      expect(row.includes(` ${facts.version} `), `${repo} ${role}: version ${facts.version} not in "${row}"`);
+      expect(row.includes(facts.expires.slice(0, 10)), `${repo} ${role}: expiry ${facts.expires} not in "${row}"`);
+    } else {
+      expect(row.includes('not published'), `${repo} ${role}: null but shown as "${row}"`);
+    }
+  });
+  // Anything expiring within 7 days (offline-signed) or expired is a visible finding.
+  const now = Date.parse(status.json.now);
+  for (const [repo, role] of [['Image', 'root'], ['Image', 'targets'], ['Director', 'root']]) {
+    const facts = status.json[repo.toLowerCase()][role];
+    if (facts && Date.parse(facts.expires) - now < 7 * 86400e3) {
+      await page.locator('.finding').filter({ hasText: `${repo} ${role} metadata` }).waitFor();
+    }
+  }
+  // The online keys with their age, and the offline root's thresholds and key ids.
+  const keys = await page.getByRole('table', { name: 'Online keys and their age' }).innerText();
+  for (const k of status.json.onlineKeys) expect(keys.includes(k.name) && keys.includes(k.keyid), `online key ${k.name} missing`);
+  const root = await page.getByRole('table', { name: 'Keys and thresholds the root names' }).innerText();
+  for (const [role, r] of Object.entries(status.json.image.root.roles)) {
+    expect(root.includes(`${r.threshold} of ${r.keyids.length}`) && r.keyids.every((id) => root.includes(id)), `root role ${role} facts missing`);
+  }
+  // The root names the server's online keys (or says so loudly when it does not).
+  for (const role of ['snapshot', 'timestamp']) {
+    const online = status.json.onlineKeys.find((k) => k.name === `image-${role}`);
+    const named = status.json.image.root.roles[role]?.keyids ?? [];
+    const flagged = await page.locator('.finding').filter({ hasText: `does not name the server's ${role} key` }).count();
+    expect(flagged === (online && !named.includes(online.keyid) ? 1 : 0), `${role}: root/online key finding shown ${flagged} time(s)`);
+  }
+  if (status.json.image.root.roles.root.threshold < 2) {
+    await page.locator('.finding').filter({ hasText: 'The Image root needs only 1 signature' }).waitFor();
+  }
   await shot(page, 'security');
 });
 
@@ -465,6 +639,103 @@ test('cancel a deployment', async ({ page, base }) => {
   await page.getByRole('dialog').getByRole('button', { name: 'Cancel deployment' }).click();
   await page.locator('.page-subtitle .badge', { hasText: 'cancelled' }).waitFor();
   expect((await page.getByRole('button', { name: /Pause|Resume|Cancel deployment/ }).count()) === 0, 'actions remain on a cancelled deployment');
+}, { afterBackground: true });
+
+test('every page passes basic accessibility checks', async ({ page, base }) => {
+  await signIn(page, admin, base);
+  const deployments = await apiFromPage(page, 'GET', '/api/v1/deployments', { csrf: false });
+  const devices = await apiFromPage(page, 'GET', '/api/v1/devices?limit=1', { csrf: false });
+  const paths = ['/', '/devices', '/enrollments', '/releases', `/releases/${encodeURIComponent(testRelease)}`, '/deployments', '/deployments/new',
+    '/audit', '/security', '/users', '/account'];
+  if (devices.json?.devices?.[0]) paths.push(`/devices/${encodeURIComponent(devices.json.devices[0].id)}`);
+  if (deployments.json?.deployments?.[0]) paths.push(`/deployments/${encodeURIComponent(deployments.json.deployments[0].id)}`);
+  const all = [];
+  for (const path of paths) {
+    await page.goto(`${base}${path}`);
+    await page.locator('main h1').first().waitFor();
+    await page.locator('.loading').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+    // Open every collapsed table alternative, so it is checked too.
+    for (const d of await page.locator('main details:not([open]) summary').all()) await d.click();
+    for (const p of await a11yProblems(page)) all.push(`${path}: ${p}`);
+  }
+  expect(all.length === 0, `accessibility problems:\n${all.join('\n')}`);
+});
+
+// After the rollout: staging new online keys must not disturb a running deployment.
+test('admin stages an online-key rotation and the security page shows it', async ({ page, base }) => {
+  await signIn(page, admin, base);
+  await page.goto(`${base}/security`);
+  await page.getByRole('heading', { name: 'Online keys held by the server' }).waitFor();
+  const before = await apiFromPage(page, 'GET', '/api/v1/online-keys', { csrf: false });
+  expect(before.status === 200, `online keys answered ${before.status}`);
+  if (!before.json.next) {
+    await page.getByRole('button', { name: 'Stage new online keys' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stage new keys' }).click();
+    await page.getByText('New online keys staged.').waitFor();
+  }
+  const after = await apiFromPage(page, 'GET', '/api/v1/online-keys', { csrf: false });
+  expect(after.json?.next?.snapshot?.keyid && after.json?.next?.timestamp?.keyid, `no staged keys after rotate: ${JSON.stringify(after.json)}`);
+  await page.getByRole('heading', { name: 'Staged rotation' }).waitFor();
+  const staged = await page.locator('.staged').innerText();
+  expect(staged.includes(after.json.next.snapshot.keyid) && staged.includes(after.json.next.timestamp.keyid), `staged keys not shown: ${staged}`);
+  await page.locator('.finding').filter({ hasText: 'An online-key rotation is staged' }).waitFor();
+  expect((await page.getByRole('button', { name: 'Stage new online keys' }).count()) === 0, 'rotation button still offered while one is staged');
+  await shot(page, 'security-staged-rotation');
+  // Only release managers and admins may stage one: an operator's request is refused.
+  const ctx = await page.context().browser().newContext({ ignoreHTTPSErrors: true });
+  const other = await ctx.newPage();
+  await signIn(other, operator, base);
+  await other.goto(`${base}/security`);
+  await other.getByRole('heading', { name: 'Staged rotation' }).waitFor();
+  expect((await other.getByRole('button', { name: 'Stage new online keys' }).count()) === 0, 'operator offered the rotation button');
+  const refused = await apiFromPage(other, 'POST', '/api/v1/online-keys/rotate');
+  expect(refused.status === 403, `operator rotate answered ${refused.status}`);
+  await ctx.close();
+}, { afterBackground: true });
+
+test('a release shows its signature, expiry and the devices running it', async ({ page, base }) => {
+  await signIn(page, viewer, base);
+  await page.goto(`${base}/releases`);
+  await page.getByRole('link', { name: testRelease }).click();
+  await page.getByRole('heading', { name: testRelease }).waitFor();
+  const signature = page.getByRole('region', { name: 'Signature' });
+  await signature.getByText(/\d+ of \d+ keys?: met/).waitFor();
+  await signature.getByText('version ').first().waitFor();
+  const release = await apiFromPage(page, 'GET', `/api/v1/releases/${encodeURIComponent(testRelease)}`, { csrf: false });
+  const summary = await apiFromPage(page, 'GET', '/api/v1/fleet/summary', { csrf: false });
+  const running = summary.json.groups
+    .filter((g) => g.status === 'accepted' && g.imageVersion === release.json.version && release.json.hardware_ids.includes(g.hardwareId))
+    .reduce((n, g) => n + g.devices, 0);
+  const heading = `Running on ${running.toLocaleString('en-US')} device${running === 1 ? '' : 's'}`;
+  await page.getByRole('heading', { name: heading }).waitFor();
+  if (running > 0) await page.getByRole('table', { name: 'Devices running this release' }).locator('tbody tr').first().waitFor();
+  await noMutatingControls(page, 'release detail');
+  await shot(page, 'release');
+}, { afterBackground: true });
+
+// After the rollout: the fleet history picks up the new version (real-stack.mjs samples every
+// 5 s), and the overview's chart shows it.
+test('the versions-over-time chart shows the rollout', async ({ page, base }) => {
+  await signIn(page, viewer, base);
+  const release = await apiFromPage(page, 'GET', `/api/v1/releases/${encodeURIComponent(testRelease)}`, { csrf: false });
+  const version = release.json.version;
+  let latest = null;
+  for (let i = 0; i < 60; i++) {
+    const h = await apiFromPage(page, 'GET', '/api/v1/fleet/history?hours=24', { csrf: false });
+    latest = h.json?.samples?.at(-1) ?? null;
+    if ((latest?.versions?.[version] ?? 0) > 0) break;
+    await sleep(500);
+  }
+  expect((latest?.versions?.[version] ?? 0) > 0, `no history sample with ${version}: ${JSON.stringify(latest)}`);
+  await page.goto(`${base}/`);
+  const card = page.getByRole('region', { name: 'Versions over time' });
+  await card.getByLabel('Period', { exact: true }).selectOption('24');
+  const chart = card.getByRole('img', { name: 'Accepted devices per image version over time' });
+  await chart.waitFor();
+  await card.locator('.legend li').filter({ hasText: version }).waitFor();
+  const caption = await card.locator('figcaption').innerText();
+  expect(caption.includes(`${version} on `), `caption does not report ${version}: ${caption}`);
+  await shot(page, 'overview-after-rollout');
 }, { afterBackground: true });
 
 async function main() {
