@@ -343,5 +343,41 @@ TEST_F(ResumableDownloadTest, DeadlineEndsRetries) {
   EXPECT_LE(sleeps_.size(), 6u);
 }
 
+// Slow retrieval: bytes keep coming, fast enough for any minimum-rate rule, but the whole
+// download has a deadline that holds within one transfer too (attack suite:
+// AttackSuite.SlowRetrievalByATricklingServer).
+TEST_F(ResumableDownloadTest, DeadlineEndsATransferThatTricklesPastIt) {
+  server_->SetHandler([this](const TestHttpServer::Request&) {
+    TestHttpServer::Response response;
+    response.body = artifact_;
+    response.trickle_delay = 1ms;
+    response.trickle_chunk = 4096;
+    return std::optional(response);
+  });
+  DownloadOptions options = Options(false);
+  options.deadline = 5'000ms;
+  auto download = Make(options);
+  // Each chunk that arrives costs the (fake) clock a second.
+  class Slow final : public core::io::Writer {
+   public:
+    explicit Slow(aloft::testing::FakeClock& clock) : clock_(clock) {}
+    Status Write(ByteView data) override {
+      clock_.Advance(1s);
+      bytes += data.size();
+      return Ok();
+    }
+    std::size_t bytes = 0;
+
+   private:
+    aloft::testing::FakeClock& clock_;
+  } sink(clock_);
+  Status s = download.Run(request_, sink);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), Errc::kTimeout) << s.error().ToString();
+  EXPECT_NE(s.error().message().find("not finished within 5 s"), std::string::npos)
+      << s.error().ToString();
+  EXPECT_LT(sink.bytes, artifact_.size());
+}
+
 }  // namespace
 }  // namespace aloft::agent::download

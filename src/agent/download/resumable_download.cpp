@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <functional>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -136,10 +137,17 @@ class Spool {
 // be written is given up, not the download: the spool only helps a later restart.
 class Tee final : public core::io::Writer {
  public:
-  Tee(core::io::Writer& sink, std::optional<Spool>& spool, std::uint64_t skip)
-      : sink_(sink), spool_(spool), skip_(skip) {}
+  Tee(core::io::Writer& sink, std::optional<Spool>& spool, std::uint64_t skip,
+      std::function<bool()> past_deadline)
+      : sink_(sink), spool_(spool), skip_(skip), past_deadline_(std::move(past_deadline)) {}
 
   Status Write(ByteView data) override {
+    // Checked per chunk, not only between attempts: a server trickling bytes just above the
+    // minimum rate must not hold one transfer past the whole download's deadline.
+    if (past_deadline_()) {
+      deadline_passed_ = true;
+      return Fail(Errc::kTimeout, "download deadline passed");
+    }
     const std::size_t dropped =
         static_cast<std::size_t>(std::min<std::uint64_t>(skip_, data.size()));
     skip_ -= dropped;
@@ -156,6 +164,7 @@ class Tee final : public core::io::Writer {
 
   std::uint64_t delivered() const noexcept { return delivered_; }
   bool sink_failed() const noexcept { return sink_failed_; }
+  bool deadline_passed() const noexcept { return deadline_passed_; }
 
  private:
   core::io::Writer& sink_;
@@ -163,6 +172,8 @@ class Tee final : public core::io::Writer {
   std::uint64_t skip_;
   std::uint64_t delivered_ = 0;
   bool sink_failed_ = false;
+  std::function<bool()> past_deadline_;
+  bool deadline_passed_ = false;
 };
 
 }  // namespace
@@ -213,19 +224,22 @@ Status ResumableDownload::Run(const DownloadRequest& request, core::io::Writer& 
   Backoff backoff(options_.retry_initial, options_.retry_max);
   int failures = 0;
   bool ranges = true;  // false once the server answered a range request with the whole body
+  const auto past_deadline = [this, deadline] { return clock_.Monotonic() >= deadline; };
+  const auto too_late = [&] {
+    return give_up(Error(Errc::kTimeout, "download " + request.url + ": not finished within " +
+                                             std::to_string(options_.deadline.count() / 1000) +
+                                             " s"));
+  };
   while (delivered < request.length) {
-    if (clock_.Monotonic() >= deadline) {
-      return give_up(Error(Errc::kTimeout, "download " + request.url + ": not finished within " +
-                                               std::to_string(options_.deadline.count() / 1000) +
-                                               " s"));
-    }
+    if (past_deadline()) return too_late();
     const std::uint64_t offset = delivered;
-    Tee tee(sink, spool, ranges ? 0 : offset);
+    Tee tee(sink, spool, ranges ? 0 : offset, past_deadline);
     ++stats_.requests;
     if (ranges && offset > 0) ++stats_.resumed;
     Status got = ranges ? source_.Get(request.url, offset, request.length - offset, tee)
                         : source_.Get(request.url, 0, request.length, tee);
     delivered += tee.delivered();
+    if (tee.deadline_passed()) return too_late();
     if (tee.sink_failed()) return got;
     if (got && delivered == request.length) break;
     Error error =

@@ -109,6 +109,13 @@ Result<RefreshResult> UptaneClient::Refresh(const core::uptane::DeviceIdentity& 
   metadata::Updater image(
       UpdaterConfigFor(api + "image/", api + "targets/", options_.max_metadata_bytes), fetcher_,
       *image_store, now);
+  // Refreshed before the match: Image metadata that does not verify (tampered or replayed in
+  // transit, stale in a cache, expired) says nothing about the assignment. It fails this poll,
+  // as the Director's does, instead of becoming a refusal the agent remembers and never
+  // retries (which would let a one-off network attacker block a deployment for good).
+  if (Status refreshed = image.Refresh(); !refreshed) {
+    return Fail(std::move(refreshed).error().WithContext("image repository"));
+  }
   auto approved = core::uptane::SelectApprovedImage(targets, image, device);
   if (!approved) {
     result.image = Result<core::uptane::ApprovedImage>(Fail(std::move(approved).error()));

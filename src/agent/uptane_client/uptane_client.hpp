@@ -53,8 +53,10 @@ struct RefreshResult {
   // With an assignment: the image both repositories agree on, or why it is refused.
   // Refusal codes: kVerificationFailed (disagreement, wrong device or hardware, never
   // signed), kRollback (security counter below the installed one), kInvalidArgument (the
-  // image's signed custom data is unusable); anything else comes from refreshing the Image
-  // repository (kUnavailable, kExpired, ...) and may pass.
+  // image's signed custom data is unusable); anything else comes from looking the image up in
+  // the Image repository's delegations and may pass. Refreshing the Image repository itself
+  // (bad signatures, rollback, expiry, transport) fails Refresh() instead: a poll that failed,
+  // not a verdict on the assignment.
   std::optional<Result<core::uptane::ApprovedImage>> image;
 };
 
@@ -82,9 +84,10 @@ class UptaneClient {
       : options_(std::move(options)), fetcher_(fetcher), clock_(clock) {}
 
   // Refreshes the Director; when it assigns an image, refreshes the Image repository and
-  // checks the assignment (SelectApprovedImage). Errors are the Director's (refresh, trust
-  // anchor, store): kUnavailable/kTimeout for the network, kVerificationFailed/kRollback/
-  // kExpired for metadata, kNotFound for a missing anchor, kIo for the stores.
+  // checks the assignment (SelectApprovedImage). Errors are either repository's refresh
+  // (the Image repository's prefixed "image repository: "), trust anchor or store:
+  // kUnavailable/kTimeout for the network, kVerificationFailed/kRollback/kExpired for
+  // metadata, kNotFound for a missing anchor, kIo for the stores.
   Result<RefreshResult> Refresh(const core::uptane::DeviceIdentity& device);
 
   const UptaneClientOptions& options() const noexcept { return options_; }
