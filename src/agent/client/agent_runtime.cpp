@@ -229,6 +229,7 @@ Result<std::unique_ptr<AgentRuntime>> AgentRuntime::Create(const AgentConfig& co
       .reboot_requested = [raw] { return raw->reboot_requested(); },
       .agent_version = parts.options.agent_version,
       .log = parts.options.log,
+      .machine_reports = &*parts.sink,
   });
   return std::unique_ptr<AgentRuntime>(new AgentRuntime(std::move(p)));
 }

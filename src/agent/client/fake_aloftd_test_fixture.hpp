@@ -111,18 +111,57 @@ class FakeAloftd {
     PublishLocked();
   }
 
+  // The Image repository signs `patch` as the delta from `from_image` to `to` (as `aloftctl
+  // release create --delta-from` does). Returns the delta's target path.
+  std::string ReleaseDelta(const Release& to, ByteView from_image, const Bytes& patch) {
+    std::lock_guard lock(mutex_);
+    const std::string name =
+        core::uptane::DeltaTargetName(to.path, core::crypto::Sha256Hex(from_image));
+    image_.AddTarget(name, patch);
+    core::uptane::ImageCustom custom;
+    custom.version = to.version;
+    custom.hardware_ids = to.hardware_ids;
+    custom.security_counter = to.security_counter;
+    custom.delta = core::uptane::DeltaInfo{
+        core::crypto::Sha256Hex(from_image), static_cast<std::int64_t>(from_image.size()),
+        to.path, core::crypto::Sha256Hex(to.image), static_cast<std::int64_t>(to.image.size())};
+    image_.targets["targets"].targets[name].custom = core::uptane::ToJson(custom);
+    image_.PublishTargetsChange();
+    PublishLocked();
+    return name;
+  }
+  // The artifact bytes the Image repository signed for `path`.
+  Bytes ImageArtifact(const std::string& path) const {
+    std::lock_guard lock(mutex_);
+    auto it = image_.artifacts.find(path);
+    return it == image_.artifacts.end() ? Bytes{} : it->second;
+  }
+  static std::string TargetPathOf(const std::string& path, ByteView artifact) {
+    return "/api/v1/targets/" + core::crypto::Sha256Hex(artifact) + "." + path;
+  }
+
   // The Director assigns `release` to dev-1 in `deployment`. `artifact` overrides what the
   // Director describes (length and hashes), to make it disagree with the Image repository.
+  // `delta` names a delta target the Director points at (with the length and hashes of
+  // `delta_artifact`, or of what the Image repository signed for it).
   void Assign(const Release& release, const std::string& deployment,
               std::optional<Bytes> artifact = std::nullopt,
-              const std::string& hardware_id = "rpi4") {
+              const std::string& hardware_id = "rpi4", const std::string& delta = "",
+              std::optional<Bytes> delta_artifact = std::nullopt) {
     std::lock_guard lock(mutex_);
     auto& targets = director_.targets["targets"];
     targets.targets.clear();
     director_.AddTarget(release.path, artifact ? *artifact : release.Artifact());
     director_.artifacts.clear();  // the Director serves no artifacts
-    targets.targets[release.path].custom =
-        core::uptane::ToJson(core::uptane::DirectorCustom{hardware_id, "dev-1", deployment});
+    core::uptane::DirectorCustom custom{hardware_id, "dev-1", deployment};
+    if (!delta.empty()) {
+      const Bytes patch = delta_artifact ? *delta_artifact : image_.artifacts.at(delta);
+      core::metadata::TargetFile file;
+      file.length = static_cast<std::int64_t>(patch.size());
+      file.hashes = {{"sha256", core::crypto::Sha256Hex(patch)}};
+      custom.delta = core::uptane::DeltaRef{delta, file};
+    }
+    targets.targets[release.path].custom = core::uptane::ToJson(custom);
     director_.PublishTargetsChange();
     deployment_ = deployment;
     update_available_ = true;

@@ -4,6 +4,16 @@ namespace aloft::agent::client {
 
 Status QueueReportSink::Enqueue(const core::wire::Report& report) {
   if (!report.id.empty() && queue_.Contains(report.id)) return Ok();
+  if (retrying_ && report.state == core::wire::UpdateState::kFailed &&
+      !report.deployment_id.empty()) {
+    core::wire::Report retry = report;
+    retry.state = core::wire::UpdateState::kDownloading;
+    retry.message =
+        "attempt failed, will retry: " + report.message.substr(0, core::wire::kMaxTextBytes - 32);
+    auto queued = queue_.Enqueue(std::move(retry));
+    if (!queued) return Fail(std::move(queued).error());
+    return Ok();
+  }
   auto queued = queue_.Enqueue(report);
   if (!queued) return Fail(std::move(queued).error());
   return Ok();

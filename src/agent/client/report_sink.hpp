@@ -22,8 +22,16 @@ class QueueReportSink final : public update::ReportSink {
   explicit QueueReportSink(report::ReportQueue& queue) : queue_(queue) {}
   Status Enqueue(const core::wire::Report& report) override;
 
+  // While on, a deployment's "failed" report goes out as "downloading", the failure in its
+  // message (same id): the agent will try that deployment again (a transient failure with
+  // attempts left), and "failed" is final on the server, which then stops assigning the update
+  // to this device, so the retry could never happen. UpdateClient sets it around the machine
+  // call that may fail.
+  void SetRetrying(bool retrying) noexcept { retrying_ = retrying; }
+
  private:
   report::ReportQueue& queue_;
+  bool retrying_ = false;
 };
 
 // Turns the installer's per-chunk progress into "downloading" reports (bytes_done of

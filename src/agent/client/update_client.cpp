@@ -29,6 +29,13 @@ std::string ImageSha256(const core::uptane::ApprovedImage& approved) {
   return it == approved.target.hashes.end() ? std::string() : it->second;
 }
 
+std::string Lower(std::string hex) {
+  for (char& c : hex) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return hex;
+}
+
 std::string ArtifactSha256(const core::uptane::ApprovedImage& approved) {
   auto it = approved.target.hashes.find("sha256");
   return it == approved.target.hashes.end() ? std::string() : it->second;
@@ -91,9 +98,15 @@ Result<slots::SlotId> UpdateClient::Booted() {
 
 Result<std::optional<CheckResult>> UpdateClient::Start() {
   const State before = record().state;
-  if (Status resumed = deps_.machine.Resume(); !resumed) {
-    return Fail(std::move(resumed).error().WithContext("resume"));
+  // An install cut short (power loss, a kill) fails now and is tried again: see Install().
+  if (deps_.machine_reports != nullptr) {
+    deps_.machine_reports->SetRetrying(before == State::kInstalling &&
+                                       !record().deployment_id.empty() &&
+                                       record().attempt < deps_.config.max_update_attempts);
   }
+  Status resumed = deps_.machine.Resume();
+  if (deps_.machine_reports != nullptr) deps_.machine_reports->SetRetrying(false);
+  if (!resumed) return Fail(std::move(resumed).error().WithContext("resume"));
   const update::UpdateRecord& r = record();
   if (deps_.reboot_requested()) {
     const bool back = r.state == State::kRolledBack || r.state == State::kFailed;
@@ -314,13 +327,73 @@ Result<CheckResult> UpdateClient::Act(const wire::CheckInResponse& checkin) {
   auto source = [this, &request](core::io::Writer& sink) {
     return deps_.download.Run(request, sink);
   };
-  return Install(approved, *plan, assignment, source);
+  std::string why_not;
+  std::optional<DeltaAttempt> delta = PlanDelta(approved, *plan, *booted, why_not);
+  if (delta) {
+    delta->source = [this, request = delta->request](core::io::Writer& sink) {
+      return deps_.download.Run(request, sink);
+    };
+  } else if (!why_not.empty()) {
+    ReportDeltaFallback(assignment, why_not);
+  }
+  return Install(approved, *plan, assignment, source, delta ? &*delta : nullptr);
+}
+
+std::optional<UpdateClient::DeltaAttempt> UpdateClient::PlanDelta(
+    const core::uptane::ApprovedImage& approved, const install::InstallPlan& full,
+    slots::SlotId booted, std::string& why_not) {
+  if (!approved.delta) {
+    if (!approved.delta_problem.empty()) why_not = "delta refused: " + approved.delta_problem;
+    return std::nullopt;
+  }
+  const core::uptane::ApprovedDelta& offered = *approved.delta;
+  // The record holds the digest this device verified when it installed what it runs.
+  if (offered.info.from_sha256 != Lower(record().installed.sha256)) {
+    why_not = "delta " + offered.target_path + " starts from image " +
+              offered.info.from_sha256.substr(0, 16) + ", this device runs " +
+              (record().installed.sha256.empty() ? std::string("an unknown image")
+                                                 : Lower(record().installed.sha256).substr(0, 16));
+    return std::nullopt;
+  }
+  auto plan = install::MakeDeltaInstallPlan(full, offered.target, offered.info, deps_.config.slots,
+                                            booted);
+  if (!plan) {
+    why_not = "delta " + offered.target_path + ": " + plan.error().message();
+    return std::nullopt;
+  }
+  auto url = uptane_client::TargetUrl(deps_.config.server_url, offered.target_path,
+                                      offered.target.hashes);
+  if (!url) {
+    why_not = "delta " + offered.target_path + ": " + url.error().message();
+    return std::nullopt;
+  }
+  DeltaAttempt attempt;
+  attempt.target_path = offered.target_path;
+  attempt.plan = std::move(*plan);
+  attempt.request = download::DownloadRequest{
+      *url, static_cast<std::uint64_t>(offered.target.length), offered.target.hashes.at("sha256")};
+  return attempt;
+}
+
+void UpdateClient::ReportDeltaFallback(const Assignment& assignment, const std::string& why) {
+  const std::string message =
+      std::string(core::uptane::kDeltaFallbackPrefix) + why + "; installing the full image";
+  Log(message);
+  if (assignment.deployment_id.empty()) return;
+  wire::Report report;
+  report.id = DerivedId("delta-fallback", assignment);
+  report.deployment_id = assignment.deployment_id;
+  report.state = wire::UpdateState::kDownloading;
+  report.message = message.substr(0, wire::kMaxTextBytes);
+  report.at = deps_.clock.Now();
+  EnqueueOnce(std::move(report));
 }
 
 Result<CheckResult> UpdateClient::Install(const core::uptane::ApprovedImage& approved,
                                           const install::InstallPlan& plan,
                                           const Assignment& assignment,
-                                          const install::ArtifactSource& source) {
+                                          const install::ArtifactSource& source,
+                                          const DeltaAttempt* delta) {
   auto booted = Booted();
   if (!booted) return Fail(std::move(booted).error());
   update::UpdateRequest request = update::MakeUpdateRequest(approved, plan, *booted);
@@ -334,17 +407,56 @@ Result<CheckResult> UpdateClient::Install(const core::uptane::ApprovedImage& app
                             static_cast<std::uint64_t>(plan.artifact_length),
                             deps_.config.download.progress_interval);
   install::Installer installer(deps_.bootloader);
-  Status updated = deps_.machine.Update(request, [&] {
-    return installer.Run(plan, source, [&progress](std::uint64_t artifact, std::uint64_t) {
-      progress.OnProgress(artifact);
-    });
+  bool by_delta = false;
+  Status updated = deps_.machine.Update(request, [&]() -> Status {
+    if (delta != nullptr) {
+      // One install step for the machine: the delta, and on any failure of it the full image.
+      // The delta's base is checked before the target slot is opened, and the slot is always
+      // checked against the full image's signed digest, so a bad delta costs time, never the
+      // device.
+      ProgressReporter delta_progress(deps_.reports, deps_.clock, assignment.deployment_id,
+                                      static_cast<std::uint64_t>(delta->plan.artifact_length),
+                                      deps_.config.download.progress_interval);
+      Status applied = installer.Run(
+          delta->plan, delta->source,
+          [&delta_progress](std::uint64_t artifact, std::uint64_t) {
+            delta_progress.OnProgress(artifact);
+          });
+      if (Status gone = deps_.download.Discard(delta->request.sha256); !gone) {
+        Log(gone.error().message());
+      }
+      if (applied) {
+        by_delta = true;
+        return applied;
+      }
+      ReportDeltaFallback(assignment, "delta " + delta->target_path + " failed: " +
+                                          applied.error().message());
+    }
+    Status installed =
+        installer.Run(plan, source, [&progress](std::uint64_t artifact, std::uint64_t) {
+          progress.OnProgress(artifact);
+        });
+    // Retried below (transient, or bytes from the spool) with attempts left: not "failed" yet.
+    if (!installed && deps_.machine_reports != nullptr) {
+      const bool spooled = deps_.download.stats().replayed > 0;
+      deps_.machine_reports->SetRetrying(
+          (!IsPermanent(installed.error().code()) || spooled) &&
+          !assignment.deployment_id.empty() &&
+          record().attempt < deps_.config.max_update_attempts);
+    }
+    return installed;
   });
+  if (deps_.machine_reports != nullptr) deps_.machine_reports->SetRetrying(false);
   const std::string sha = ArtifactSha256(approved);
   if (updated) {
     if (Status gone = deps_.download.Discard(sha); !gone) Log(gone.error().message());
     if (auto sent = FlushReports(); !sent) Log("reports: " + sent.error().message());
+    const std::string how =
+        by_delta ? " by delta (" + std::to_string(delta->plan.artifact_length) + " bytes for a " +
+                       std::to_string(plan.image_length) + "-byte image)"
+                 : "";
     return CheckResult{Outcome::kRebootRequested, "installed version " + approved.image.version +
-                                                      " into " + SlotText(plan.target.id) +
+                                                      how + " into " + SlotText(plan.target.id) +
                                                       "; reboot to try it"};
   }
   if (record().state != State::kFailed) return Fail(std::move(updated).error());  // the reboot
@@ -407,7 +519,7 @@ Result<CheckResult> UpdateClient::InstallBundle(bundle::BundleReader& reader) {
   auto source = [&reader, &member, &sha, length](core::io::Writer& sink) {
     return reader.Stream(member, length, sha, sink);
   };
-  return Install(approved, *plan, Assignment{"", sha}, source);
+  return Install(approved, *plan, Assignment{"", sha}, source, nullptr);
 }
 
 Result<CheckResult> UpdateClient::Commit() {

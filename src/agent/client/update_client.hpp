@@ -9,7 +9,11 @@
 //                GET /device/updates → when an update is available or the Director's targets
 //                version moved: refresh Director and Image repository, SelectApprovedImage,
 //                anti-rollback, plan → UpdateMachine::Update (resumable download streaming
-//                into the installer) → the reboot request
+//                into the installer) → the reboot request. When the Director points at a delta
+//                the Image repository signed for the assigned image, and it starts from the
+//                image this device runs, the delta is applied first (from the running slot,
+//                mapped read-only); on any failure of it the full image is installed in the
+//                same step and a "delta fallback: ..." report tells the server why.
 //   InstallBundle(), Commit(), Rollback()   the offline and manual paths
 //
 // Assignments that must not be retried forever (the Director may keep naming them until an
@@ -28,6 +32,7 @@
 
 #include "agent/bundle/bundle_reader.hpp"
 #include "agent/client/agent_state.hpp"
+#include "agent/client/report_sink.hpp"
 #include "agent/config/config.hpp"
 #include "agent/download/resumable_download.hpp"
 #include "agent/identity/device_api_client.hpp"
@@ -76,6 +81,9 @@ struct UpdateClientDeps {
   std::function<bool()> reboot_requested;  // the Rebooter was asked to reboot
   std::string agent_version;
   LogFn log;  // non-fatal problems; may be empty
+  // The machine's report sink, told when a failure is going to be retried (see
+  // QueueReportSink::SetRetrying); may be null (then every failure is reported as "failed").
+  QueueReportSink* machine_reports = nullptr;
 };
 
 class UpdateClient {
@@ -110,9 +118,26 @@ class UpdateClient {
 
  private:
   Result<CheckResult> Act(const core::wire::CheckInResponse& checkin);
+  // A delta to try before the full image (see Install).
+  struct DeltaAttempt {
+    std::string target_path;
+    install::InstallPlan plan;
+    download::DownloadRequest request;
+    install::ArtifactSource source;
+  };
+  // `delta` (may be null) is tried first; on any failure of it the full image is installed in
+  // the same step and the fallback reported.
   Result<CheckResult> Install(const core::uptane::ApprovedImage& approved,
                               const install::InstallPlan& plan, const Assignment& assignment,
-                              const install::ArtifactSource& source);
+                              const install::ArtifactSource& source, const DeltaAttempt* delta);
+  // The delta attempt for `approved`, when it offers a delta that starts from the image this
+  // device verified when it installed it; otherwise nullopt and, when a delta was offered but
+  // is not usable, `why_not`.
+  std::optional<DeltaAttempt> PlanDelta(const core::uptane::ApprovedImage& approved,
+                                        const install::InstallPlan& full, slots::SlotId booted,
+                                        std::string& why_not);
+  // Logs and queues the "delta fallback: ..." report (core/uptane kDeltaFallbackPrefix).
+  void ReportDeltaFallback(const Assignment& assignment, const std::string& why);
   Result<CheckResult> Refuse(const Assignment& assignment, const Error& why);
   Status EnsureEnrolled(bool& accepted);
   void SendInventory();

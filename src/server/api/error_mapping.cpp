@@ -34,6 +34,11 @@ http::Response ErrorResponse(const Error& error) {
     core::codec::Json line = core::codec::Json::Object{
         {"level", "error"}, {"event", "request_failed"}, {"error", error.ToString()}};
     std::cerr << core::codec::DumpJson(line) << "\n";
+    if (status == 507) {
+      // A full disk is the operator's to fix, and the client may retry later: say so.
+      return http::Response::Error(status, "insufficient_storage",
+                                   "the server's storage is full, retry later");
+    }
     std::string_view code = status == 503 ? http::errors::kUnavailable : http::errors::kInternal;
     return http::Response::Error(status, code,
                                  status == 503 ? "temporarily unavailable, retry later"
