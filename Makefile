@@ -61,8 +61,9 @@ bench: build
 	scripts/bench
 
 # Long runs kept out of `make test`: 10,000 power-cut trials of the agent's update machine, the
-# load suite (bench/checkin/load_suite.sh) at 100,000 devices for 5 minutes, and the fault
-# suites' long modes (tests/fault: 4 devices × 4 updates through the fault proxy; 30 aloftd kills).
+# load suite (bench/checkin/load_suite.sh) at 100,000 devices for 5 minutes, the fault suites'
+# long modes (tests/fault: 4 devices × 4 updates through the fault proxy; 30 aloftd kills), and
+# the attack suite ten times over in shuffled order (tests/security).
 soak: build
 	ALOFT_POWER_CUT_TRIALS=10000 $(BUILD)/tests/aloft_agent_update_test --gtest_filter='PowerCut*'
 	BUILD=$(BUILD) DEVICES=100000 DURATION=300 CONNECTIONS=64 bench/checkin/load_suite.sh
