@@ -17,10 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/config.hpp"
 #include "core/codec/json.hpp"
 #include "core/crypto/hash.hpp"
 #include "core/uptane/target_custom.hpp"
 #include "core/wire/device_api.hpp"
+#include "platform/posix/files.hpp"
 #include "testing/fake_clock.hpp"
 #include "testing/http_server.hpp"
 #include "testing/repo_builder.hpp"
@@ -355,5 +357,32 @@ class FakeAloftd {
   std::vector<SeenRequest> requests_;
   TestHttpServer::Handler target_hook_;
 };
+
+// The device the client tests run, all under `dir`: dev-1 on rpi4, file slots A (holding a
+// factory image) and B, the simulated bootloader, and `server`'s two trust anchors written to
+// disk. Tests add their own download and health-check settings.
+inline Result<config::AgentConfig> PrepareDevice(const FakeAloftd& server,
+                                                 const std::filesystem::path& dir) {
+  config::AgentConfig c;
+  c.server_url = server.url();
+  c.allow_insecure_loopback = true;
+  c.device_id = "dev-1";
+  c.hardware_id = "rpi4";
+  c.data_dir = dir / "agent";
+  c.key_file = c.data_dir / "device.key";
+  c.slots.a = {slots::SlotId::kA, slots::SlotKind::kFile, dir / "slot-a.img"};
+  c.slots.b = {slots::SlotId::kB, slots::SlotKind::kFile, dir / "slot-b.img"};
+  c.bootloader.kind = config::BootloaderKind::kSimulated;
+  c.bootloader.env = dir / "boot.json";
+  c.director_root = dir / "director-root.json";
+  c.image_root = dir / "image-root.json";
+  for (Status s : {platform::posix::AtomicWriteFile(*c.director_root, server.DirectorRoot()),
+                   platform::posix::AtomicWriteFile(*c.image_root, server.ImageRoot()),
+                   platform::posix::AtomicWriteFile(c.slots.a.device,
+                                                    AsBytes("factory image 1.0"))}) {
+    if (!s) return Fail(s.error());
+  }
+  return c;
+}
 
 }  // namespace aloft::agent::client::testing

@@ -86,21 +86,9 @@ class UpdateClientTest : public aloft::testing::TempDirTest {
     TempDirTest::SetUp();
     clock_.Set(aloft::testing::RepoBuilder::DefaultNow() + std::chrono::hours(1));
     server_ = std::make_unique<FakeAloftd>(clock_);
-    ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "director-root.json", server_->DirectorRoot()));
-    ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "image-root.json", server_->ImageRoot()));
-
-    config_.server_url = server_->url();
-    config_.allow_insecure_loopback = true;
-    config_.device_id = "dev-1";
-    config_.hardware_id = "rpi4";
-    config_.data_dir = dir_ / "agent";
-    config_.key_file = config_.data_dir / "device.key";
-    config_.slots.a = {SlotId::kA, slots::SlotKind::kFile, dir_ / "slot-a.img"};
-    config_.slots.b = {SlotId::kB, slots::SlotKind::kFile, dir_ / "slot-b.img"};
-    config_.bootloader.kind = config::BootloaderKind::kSimulated;
-    config_.bootloader.env = dir_ / "boot.json";
-    config_.director_root = dir_ / "director-root.json";
-    config_.image_root = dir_ / "image-root.json";
+    auto device = testing::PrepareDevice(*server_, dir_);
+    ASSERT_TRUE(device) << device.error().ToString();
+    config_ = std::move(*device);
     config_.attributes = {{"tags", "canary"}};
     config_.download.retries = 2;
     config_.download.progress_interval = 0s;
@@ -112,7 +100,6 @@ class UpdateClientTest : public aloft::testing::TempDirTest {
           "test -n \"$ALOFT_IMAGE_VERSION\" && test \"$(head -c 7 \"$ALOFT_SLOT_PATH\")\" = "
           "healthy"},
          10s});
-    ASSERT_TRUE(posix::AtomicWriteFile(config_.slots.a.device, AsBytes("factory image 1.0")));
     auto boot = slots::SimulatedBootloader::Open(config_.bootloader.env);
     ASSERT_TRUE(boot) << boot.error().ToString();
     boot_ = std::move(*boot);
