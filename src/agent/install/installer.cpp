@@ -94,7 +94,7 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
 }  // namespace
 
 std::size_t Installer::BufferBytes(Compression compression) {
-  std::size_t bytes = slots::SlotWriter::kChunkSize;
+  std::size_t bytes = slots::SlotWriter::kBufferBytes;
   if (compression == Compression::kZstd) bytes += ZSTD_DStreamOutSize();
   if (compression == Compression::kDelta) bytes += core::delta::PatchApplier::MemoryBound();
   return bytes;

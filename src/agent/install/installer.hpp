@@ -19,10 +19,10 @@
 // inactive slot then holds unspecified bytes, which nothing boots. There is a single exit
 // path: every resource is owned by a scope (file descriptors, zstd context, buffers).
 //
-// Memory, independent of the image size (see kBufferBytes): SlotWriter::kChunkSize (1 MiB)
-// for aligned slot writes + ZSTD_DStreamOutSize() (128 KiB) zstd output + the zstd window the
+// Memory, independent of the image size (see BufferBytes): SlotWriter::kBufferBytes (1 MiB)
+// for aligned, double-buffered slot writes + ZSTD_DStreamOutSize() (128 KiB) zstd output + the zstd window the
 // frame declares (at most 2^ZstdDecompressWriter::kMaxWindowLog = 128 MiB; an ordinary
-// `zstd -19` frame uses 8 MiB) + VerifySlot's 1 MiB read buffer, allocated after the writer
+// `zstd -19` frame uses 8 MiB) + VerifySlot's 1 MiB of read buffers, allocated after the writer
 // is gone. The source's own buffers come on top. A delta replaces zstd's share with
 // core::delta::PatchApplier::MemoryBound(); the running slot it reads is mapped (page cache,
 // no heap).

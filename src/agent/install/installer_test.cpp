@@ -385,7 +385,7 @@ TEST_F(InstallerTest, MemoryDoesNotGrowWithImageSize) {
   EXPECT_LT(large > small ? large - small : small - large, std::size_t{16} << 10)
       << small << " vs " << large;
   EXPECT_EQ(Installer::BufferBytes(Compression::kZstd),
-            slots::SlotWriter::kChunkSize + ZSTD_DStreamOutSize());
+            slots::SlotWriter::kBufferBytes + ZSTD_DStreamOutSize());
 }
 
 // --- ZstdDecompressWriter on its own ---------------------------------------------------------

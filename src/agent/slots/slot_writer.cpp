@@ -10,38 +10,13 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "core/crypto/hash.hpp"
 #include "platform/posix/files.hpp"
 
 namespace aloft::agent::slots {
-namespace {
 
 namespace posix = platform::posix;
-
-Error SlotError(int err, std::string_view what, const Slot& slot) {
-  Error error = posix::ErrnoError(err, what, slot.device);
-  if (err == ENOENT) return Error(Errc::kNotFound, error.message());
-  if (err == EFBIG) return Error(Errc::kNoSpace, error.message());
-  return error;
-}
-
-Status PwriteAll(int fd, ByteView data, std::uint64_t offset, const Slot& slot) {
-  while (!data.empty()) {
-    const ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Fail(SlotError(errno, "write", slot));
-    }
-    if (n == 0) return Fail(Errc::kIo, "write " + slot.device.string() + ": wrote 0 bytes");
-    data = data.subspan(static_cast<std::size_t>(n));
-    offset += static_cast<std::uint64_t>(n);
-  }
-  return Ok();
-}
-
-}  // namespace
 
 Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint64_t image_size) {
   if (target.id == booted) {
@@ -52,23 +27,23 @@ Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint
   if (target.device.empty()) return Fail(Errc::kInvalidArgument, "slot has no device path");
 
   SlotWriter writer;
-  writer.slot_ = target;
   writer.limit_ = image_size;
   const bool is_file = target.kind == SlotKind::kFile;
   // Never O_TRUNC: a block device cannot be truncated, and a file slot keeps its preallocated
   // blocks; Finish() sets a file's final length instead.
-  const int flags = O_WRONLY | O_CLOEXEC | (is_file ? O_CREAT : 0);
-  writer.fd_.Reset(posix::OpenRetrying(target.device.c_str(), flags, 0600));
-  if (!writer.fd_.valid()) return Fail(SlotError(errno, "open slot", target));
+  auto file = SlotFile::Open(target, O_WRONLY | O_CLOEXEC | (is_file ? O_CREAT : 0), 0600);
+  if (!file) return Fail(std::move(file).error());
+  writer.file_ = std::make_unique<SlotFile>(std::move(*file));
+  const int fd = writer.file_->fd();
 
   struct stat st {};
-  if (::fstat(writer.fd_.get(), &st) != 0) return Fail(SlotError(errno, "stat", target));
+  if (::fstat(fd, &st) != 0) return Fail(SlotError(errno, "stat", target));
   if (is_file) {
     if (!S_ISREG(st.st_mode)) {
       return Fail(Errc::kInvalidArgument, target.device.string() + " is not a regular file");
     }
     if (image_size > 0) {
-      const int rc = ::posix_fallocate(writer.fd_.get(), 0, static_cast<off_t>(image_size));
+      const int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(image_size));
       // Some file systems cannot preallocate (EOPNOTSUPP/EINVAL); the writes then allocate.
       if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
         return Fail(SlotError(rc, "preallocate", target));
@@ -79,7 +54,7 @@ Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint
       return Fail(Errc::kInvalidArgument, target.device.string() + " is not a block device");
     }
     std::uint64_t device_size = 0;
-    if (::ioctl(writer.fd_.get(), BLKGETSIZE64, &device_size) != 0) {
+    if (::ioctl(fd, BLKGETSIZE64, &device_size) != 0) {
       return Fail(SlotError(errno, "BLKGETSIZE64", target));
     }
     if (image_size > device_size) {
@@ -93,22 +68,24 @@ Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint
     }
   }
 
-  void* buffer = std::aligned_alloc(kAlignment, kChunkSize);
-  if (buffer == nullptr) return Fail(Errc::kInternal, "out of memory for the slot buffer");
-  writer.buffer_.reset(static_cast<std::uint8_t*>(buffer));
+  for (auto& buffer : writer.buffers_) {
+    buffer = AllocateAligned(kChunkSize);
+    if (!buffer) return Fail(Errc::kInternal, "out of memory for the slot buffers");
+  }
+  writer.io_ = std::make_unique<BackgroundJob>();
   return writer;
 }
 
 Status SlotWriter::Write(ByteView data) {
   // Invariant: Write after Finish (or after a move) is a caller bug.
-  if (!fd_.valid()) return Fail(Errc::kInternal, "slot writer is closed");
+  if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
   if (limit_ > 0 && data.size() > limit_ - written()) {
-    return Fail(limit_code_, "slot " + slot_.device.string() + ": more than " +
+    return Fail(limit_code_, "slot " + file_->slot().device.string() + ": more than " +
                                  std::to_string(limit_) + " bytes");
   }
   while (!data.empty()) {
     const std::size_t n = std::min(data.size(), kChunkSize - fill_);
-    std::memcpy(buffer_.get() + fill_, data.data(), n);
+    std::memcpy(buffers_[current_].get() + fill_, data.data(), n);
     fill_ += n;
     data = data.subspan(n);
     if (fill_ == kChunkSize) {
@@ -120,53 +97,88 @@ Status SlotWriter::Write(ByteView data) {
 
 Status SlotWriter::Flush() {
   if (fill_ == 0) return Ok();
-  if (auto written_ok = PwriteAll(fd_.get(), ByteView(buffer_.get(), fill_), offset_, slot_);
-      !written_ok) {
-    return written_ok;
+  SlotFile* file = file_.get();
+  const ByteView chunk(buffers_[current_].get(), fill_);
+  const std::uint64_t offset = offset_;
+  // Start() first waits for the write of the other buffer, so it is free to fill next.
+  if (auto started = io_->Start([file, chunk, offset] { return file->WriteAt(chunk, offset); });
+      !started) {
+    return started;
   }
+  current_ = (current_ + 1) % kBufferCount;
   offset_ += fill_;
   fill_ = 0;
   return Ok();
 }
 
 Status SlotWriter::Finish() {
-  if (!fd_.valid()) return Fail(Errc::kInternal, "slot writer is closed");
+  if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
   if (auto flushed = Flush(); !flushed) return flushed;
-  if (slot_.kind == SlotKind::kFile &&
-      ::ftruncate(fd_.get(), static_cast<off_t>(offset_)) != 0) {
-    return Fail(SlotError(errno, "truncate", slot_));
+  if (auto written_ok = io_->Wait(); !written_ok) return written_ok;
+  const Slot& slot = file_->slot();
+  if (slot.kind == SlotKind::kFile && ::ftruncate(file_->fd(), static_cast<off_t>(offset_)) != 0) {
+    return Fail(SlotError(errno, "truncate", slot));
   }
-  if (posix::FsyncRetrying(fd_.get()) != 0) return Fail(SlotError(errno, "fsync", slot_));
-  // Best effort: drop the written range from the page cache so VerifySlot reads the medium.
-  (void)::posix_fadvise(fd_.get(), 0, static_cast<off_t>(offset_), POSIX_FADV_DONTNEED);
-  if (fd_.Close() != 0) return Fail(SlotError(errno, "close", slot_));
-  buffer_.reset();
+  if (posix::FsyncRetrying(file_->fd()) != 0) return Fail(SlotError(errno, "fsync", slot));
+  // Best effort: drop what went through the page cache (a tail, or everything where O_DIRECT
+  // is refused) so VerifySlot reads the medium.
+  (void)::posix_fadvise(file_->fd(), 0, static_cast<off_t>(offset_), POSIX_FADV_DONTNEED);
+  if (file_->Close() != 0) return Fail(SlotError(errno, "close", slot));
+  file_.reset();
+  for (auto& buffer : buffers_) buffer.reset();
   return Ok();
 }
 
 Status VerifySlot(const Slot& slot, std::uint64_t length, ByteView sha256) {
-  posix::UniqueFd fd(posix::OpenRetrying(slot.device.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Fail(SlotError(errno, "open slot", slot));
-  (void)::posix_fadvise(fd.get(), 0, static_cast<off_t>(length), POSIX_FADV_DONTNEED);
-
-  std::vector<std::uint8_t> buffer(SlotWriter::kChunkSize);
+  auto file = SlotFile::Open(slot, O_RDONLY | O_CLOEXEC);
+  if (!file) return Fail(std::move(file).error());
+  if (!file->direct()) {
+    (void)::posix_fadvise(file->fd(), 0, static_cast<off_t>(length), POSIX_FADV_DONTNEED);
+  }
+  std::array<AlignedBuffer, SlotWriter::kBufferCount> buffers;
+  for (auto& buffer : buffers) {
+    buffer = AllocateAligned(SlotWriter::kChunkSize);
+    if (!buffer) return Fail(Errc::kInternal, "out of memory for the verify buffers");
+  }
+  // Every read asks for a whole chunk at a chunk offset (O_DIRECT needs both); only the first
+  // `length` bytes are hashed (a block device goes on past the image). While buffer i is being
+  // hashed, the worker reads the next chunk into the other one.
+  SlotFile* reader = &*file;
+  std::array<std::size_t, SlotWriter::kBufferCount> got{};
+  const auto read_into = [&](std::size_t i, std::uint64_t offset) {
+    return [reader, buffer = buffers[i].get(), out = &got[i], offset]() -> Status {
+      auto n = reader->ReadAt(buffer, SlotWriter::kChunkSize, offset);
+      if (!n) return Fail(std::move(n).error());
+      *out = *n;
+      return Ok();
+    };
+  };
   core::crypto::Hasher hasher(core::crypto::HashAlgorithm::kSha256);
+  BackgroundJob io;  // declared after what its jobs use: it finishes them before they go
+  if (auto ok = io.Start(read_into(0, 0)); !ok) return ok;
   std::uint64_t done = 0;
-  while (done < length) {
-    const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), length - done));
-    const ssize_t n = ::pread(fd.get(), buffer.data(), want, static_cast<off_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Fail(SlotError(errno, "read slot", slot));
-    }
+  for (std::size_t i = 0; done < length; i = (i + 1) % SlotWriter::kBufferCount) {
+    if (auto ok = io.Wait(); !ok) return ok;
+    const std::size_t n = got[i];
     if (n == 0) {
       return Fail(Errc::kVerificationFailed, "slot " + slot.device.string() + " holds " +
                                                  std::to_string(done) + " bytes, expected " +
                                                  std::to_string(length));
     }
-    hasher.Update(ByteView(buffer.data(), static_cast<std::size_t>(n)));
-    done += static_cast<std::uint64_t>(n);
+    const auto usable =
+        static_cast<std::size_t>(std::min<std::uint64_t>(n, length - done));
+    // A short read (the end of a file) is the last one that can bring anything.
+    if (done + usable < length && n == SlotWriter::kChunkSize) {
+      if (auto ok = io.Start(read_into((i + 1) % SlotWriter::kBufferCount, done + n)); !ok) {
+        return ok;
+      }
+    } else if (done + usable < length) {
+      return Fail(Errc::kVerificationFailed, "slot " + slot.device.string() + " holds " +
+                                                 std::to_string(done + n) +
+                                                 " bytes, expected " + std::to_string(length));
+    }
+    hasher.Update(ByteView(buffers[i].get(), usable));
+    done += usable;
   }
   const Bytes digest = hasher.Finish();
   if (!core::crypto::ConstantTimeEqual(digest, sha256)) {

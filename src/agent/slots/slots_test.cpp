@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <fcntl.h>
+
 #include <csignal>
+#include <cstring>
+#include <vector>
 #include <string>
 
+#include "agent/slots/background_job.hpp"
 #include "agent/slots/env_bootloader.hpp"
 #include "agent/slots/simulated_bootloader.hpp"
 #include "agent/slots/slot_writer.hpp"
@@ -288,6 +293,87 @@ TEST_F(SlotWriterTest, WriteErrorFailsCleanly) {
   std::signal(SIGXFSZ, old_handler);
   ASSERT_FALSE(written);
   EXPECT_EQ(written.error().code(), Errc::kNoSpace) << written.error().ToString();
+}
+
+
+// An image that ends exactly on a chunk boundary, and an empty one: no read past the end is
+// needed, and a short file is still caught.
+TEST_F(SlotWriterTest, VerifiesImagesEndingOnAChunkBoundary) {
+  const Slot slot{SlotId::kB, SlotKind::kFile, dir_ / "slot_b"};
+  const Bytes image = Pattern(SlotWriter::kChunkSize * 2);
+  auto writer = SlotWriter::Open(slot, SlotId::kA, image.size());
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->Write(image));
+  ASSERT_TRUE(writer->Finish());
+  EXPECT_TRUE(VerifySlot(slot, image.size(), core::crypto::Sha256(image)));
+  EXPECT_TRUE(VerifySlot(slot, 0, core::crypto::Sha256(Bytes{})));
+  EXPECT_TRUE(VerifySlot(slot, 100, core::crypto::Sha256(ByteView(image).first(100))));
+  const Status longer = VerifySlot(slot, image.size() + SlotWriter::kChunkSize + 1,
+                                   core::crypto::Sha256(image));
+  ASSERT_FALSE(longer);
+  EXPECT_EQ(longer.error().code(), Errc::kVerificationFailed);
+  EXPECT_NE(longer.error().message().find("holds " + std::to_string(image.size()) + " bytes"),
+            std::string::npos)
+      << longer.error().message();
+}
+
+// SlotFile with and without O_DIRECT: aligned and unaligned writes land byte for byte, and
+// reads stop at the end of the file.
+TEST_F(SlotWriterTest, SlotFileWritesAndReadsWithAndWithoutDirectIo) {
+  for (const auto mode : {SlotFile::DirectIo::kWhereSupported, SlotFile::DirectIo::kNever}) {
+    const Slot slot{SlotId::kB, SlotKind::kFile, dir_ / "direct-io"};
+    std::filesystem::remove(slot.device);
+    auto file = SlotFile::Open(slot, O_RDWR | O_CREAT | O_CLOEXEC, 0600, mode);
+    ASSERT_TRUE(file) << file.error().ToString();
+    if (mode == SlotFile::DirectIo::kNever) {
+      EXPECT_FALSE(file->direct());
+    }
+    AlignedBuffer buffer = AllocateAligned(SlotFile::kAlignment * 4);
+    ASSERT_TRUE(buffer);
+    const Bytes head = Pattern(SlotFile::kAlignment * 4);
+    std::memcpy(buffer.get(), head.data(), head.size());
+    ASSERT_TRUE(file->WriteAt(ByteView(buffer.get(), head.size()), 0));
+    const Bytes tail = Pattern(1000);  // unaligned: written buffered
+    ASSERT_TRUE(file->WriteAt(tail, head.size()));
+    EXPECT_FALSE(file->direct());
+
+    Bytes expected = head;
+    expected.insert(expected.end(), tail.begin(), tail.end());
+    EXPECT_EQ(*posix::ReadFile(slot.device, 1 << 20), expected);
+    auto n = file->ReadAt(buffer.get(), SlotFile::kAlignment * 4, SlotFile::kAlignment * 4);
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, tail.size());
+    n = file->ReadAt(buffer.get(), SlotFile::kAlignment, expected.size());
+    ASSERT_TRUE(n);
+    EXPECT_EQ(*n, 0u);
+  }
+}
+
+// --- BackgroundJob ----------------------------------------------------------------------------
+
+TEST(BackgroundJobTest, RunsJobsInOrderAndReportsTheFirstFailure) {
+  BackgroundJob io;
+  EXPECT_TRUE(io.Wait());  // nothing ran yet
+  std::vector<int> ran;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(io.Start([&ran, i] {
+      ran.push_back(i);
+      return Ok();
+    }));
+  }
+  ASSERT_TRUE(io.Wait());
+  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3, 4}));
+
+  ASSERT_TRUE(io.Start([] { return Status(Fail(Errc::kIo, "disk on fire")); }));
+  bool started_after_failure = false;
+  const Status next = io.Start([&] {
+    started_after_failure = true;
+    return Ok();
+  });
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().code(), Errc::kIo);
+  EXPECT_FALSE(started_after_failure);
+  EXPECT_TRUE(io.Wait());  // the failure was handed over once
 }
 
 }  // namespace

@@ -37,18 +37,15 @@ class ArtifactSink {
   explicit ArtifactSink(posix::AtomicFileWriter& file) : file_(file) {}
   Status Write(ByteView data) {
     sha256_.Update(data);
-    sha512_.Update(data);
     length_ += data.size();
     return file_.Write(data);
   }
   std::uint64_t length() const noexcept { return length_; }
   std::string Sha256() { return HexEncode(sha256_.Finish()); }
-  std::string Sha512() { return HexEncode(sha512_.Finish()); }
 
  private:
   posix::AtomicFileWriter& file_;
   Hasher sha256_{HashAlgorithm::kSha256};
-  Hasher sha512_{HashAlgorithm::kSha512};
   std::uint64_t length_ = 0;
 };
 
@@ -135,7 +132,6 @@ Result<Artifact> CompressImage(const fs::path& image, const fs::path& artifacts_
   Artifact artifact;
   artifact.length = static_cast<std::int64_t>(sink.length());
   artifact.sha256 = sink.Sha256();
-  artifact.sha512 = sink.Sha512();
   artifact.image_length = static_cast<std::int64_t>(total);
   artifact.image_sha256 = HexEncode(image_sha256.Finish());
   artifact.path = artifacts_dir / artifact.sha256;

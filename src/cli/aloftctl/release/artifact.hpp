@@ -18,7 +18,6 @@ struct Artifact {
   std::filesystem::path path;     // artifacts_dir/<sha256>
   std::int64_t length = 0;        // compressed bytes
   std::string sha256;             // hex, of the compressed bytes
-  std::string sha512;             // hex, of the compressed bytes
   std::int64_t image_length = 0;  // uncompressed bytes
   std::string image_sha256;       // hex, of the uncompressed image
 };

@@ -153,8 +153,6 @@ Result<StagedDelta> MakeDelta(const repo::OfflineRepo& repo, const ReleaseSpec& 
   const Bytes& bytes = patch.bytes();
   delta.artifact.length = static_cast<std::int64_t>(bytes.size());
   delta.artifact.sha256 = core::crypto::Sha256Hex(bytes);
-  delta.artifact.sha512 =
-      HexEncode(core::crypto::Digest(core::crypto::HashAlgorithm::kSha512, bytes));
   delta.artifact.path = repo.ArtifactPath(delta.artifact.sha256);
   std::error_code ec;
   std::filesystem::create_directories(repo.artifacts_dir(), ec);
@@ -170,7 +168,7 @@ Result<StagedDelta> MakeDelta(const repo::OfflineRepo& repo, const ReleaseSpec& 
       core::uptane::DeltaInfo{source.sha256, static_cast<std::int64_t>(source.image.size()),
                               spec.name, image_sha256, static_cast<std::int64_t>(image.size())};
   delta.target.length = delta.artifact.length;
-  delta.target.hashes = {{"sha256", delta.artifact.sha256}, {"sha512", delta.artifact.sha512}};
+  delta.target.hashes = {{"sha256", delta.artifact.sha256}};  // why sha256 only: staging.hpp
   delta.target.custom = core::uptane::ToJson(custom);
   return delta;
 }

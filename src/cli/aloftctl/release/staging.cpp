@@ -129,7 +129,7 @@ md::TargetFile MakeTargetFile(const ReleaseSpec& spec, const Artifact& artifact)
 
   md::TargetFile file;
   file.length = artifact.length;
-  file.hashes = {{"sha256", artifact.sha256}, {"sha512", artifact.sha512}};
+  file.hashes = {{"sha256", artifact.sha256}};
   file.custom = core::uptane::ToJson(custom);
   if (!spec.notes.empty()) file.custom["notes"] = spec.notes;
   return file;
