@@ -349,6 +349,10 @@ Result<Database> Database::OpenUri(const std::string& name, int flags, const Opt
     if (options.secure_delete) {
       if (Status s = ExecRaw(db, "PRAGMA secure_delete=ON"); !s) return s;
     }
+    if (options.mmap_bytes > 0 && !state->path.empty()) {
+      const std::string mmap = "PRAGMA mmap_size=" + std::to_string(options.mmap_bytes);
+      if (Status s = ExecRaw(db, mmap.c_str()); !s) return s;
+    }
     return Ok();
   };
   if (Status s = configure(); !s) return Fail(std::move(s).error().WithContext("open " + label));

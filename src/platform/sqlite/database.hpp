@@ -62,6 +62,11 @@ struct Options {
   bool secure_delete = false;
   // Statements kept by PrepareCached(); beyond this, PrepareCached() prepares uncached ones.
   std::size_t statement_cache_size = 64;
+  // Bytes of the file SQLite reads through a memory map (PRAGMA mmap_size; 0: none). Reads of
+  // pages outside the connection's cache then cost no pread() and no copy: at 100,000
+  // devices, one device lookup per check-in otherwise missed the 2 MiB page cache about half
+  // the time. Writes still go through the WAL.
+  std::int64_t mmap_bytes = std::int64_t{256} << 20;
 };
 
 class Database;

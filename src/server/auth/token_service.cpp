@@ -21,7 +21,9 @@ Result<TokenService> TokenService::Create(Bytes key, const Clock& clock,
                                           std::chrono::seconds lifetime) {
   if (key.size() < 32) return Fail(Errc::kInvalidArgument, "token key must be at least 32 bytes");
   if (lifetime.count() <= 0) return Fail(Errc::kInvalidArgument, "token lifetime must be positive");
-  return TokenService(std::move(key), clock, lifetime);
+  auto mac = core::crypto::HmacSha256Key::Create(key);
+  if (!mac) return Fail(mac.error());
+  return TokenService(std::move(*mac), clock, lifetime);
 }
 
 Result<std::string> TokenService::Issue(std::string_view kind, std::string_view subject) const {
@@ -35,7 +37,7 @@ Result<std::string> TokenService::Issue(std::string_view kind, std::string_view 
                              {"sub", std::string(subject)}};
   std::string signed_part =
       std::string(kPrefix) + Base64UrlEncode(AsBytes(core::codec::CanonicalJson(claims)));
-  auto mac = core::crypto::HmacSha256(key_, AsBytes(signed_part));
+  auto mac = mac_.Mac(AsBytes(signed_part));
   if (!mac) return Fail(mac.error());
   return signed_part + "." + Base64UrlEncode(*mac);
 }
@@ -48,7 +50,7 @@ Result<TokenClaims> TokenService::Verify(std::string_view token,
   std::string_view signed_part = token.substr(0, dot);
   auto mac = Base64UrlDecode(token.substr(dot + 1));
   if (!mac) return Fail(Forged());
-  auto expected = core::crypto::HmacSha256(key_, AsBytes(signed_part));
+  auto expected = mac_.Mac(AsBytes(signed_part));
   if (!expected) return Fail(expected.error());
   if (!core::crypto::ConstantTimeEqual(*mac, *expected)) return Fail(Forged());
   // Only now, with the MAC checked, is the payload ours to read.

@@ -15,6 +15,7 @@
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
 #include "core/base/time.hpp"
+#include "core/crypto/hash.hpp"
 
 namespace aloft::server::auth {
 
@@ -42,9 +43,10 @@ class TokenService {
   std::chrono::seconds lifetime() const noexcept { return lifetime_; }
 
  private:
-  TokenService(Bytes key, const Clock& clock, std::chrono::seconds lifetime)
-      : key_(std::move(key)), clock_(&clock), lifetime_(lifetime) {}
-  Bytes key_;
+  TokenService(core::crypto::HmacSha256Key mac, const Clock& clock,
+               std::chrono::seconds lifetime)
+      : mac_(std::move(mac)), clock_(&clock), lifetime_(lifetime) {}
+  core::crypto::HmacSha256Key mac_;  // keyed once: every authenticated request checks a MAC
   const Clock* clock_;
   std::chrono::seconds lifetime_;
 };

@@ -117,6 +117,39 @@ Result<Bytes> HmacSha256(ByteView key, ByteView data) {
   return mac;
 }
 
+struct HmacSha256Key::Context {
+  EVP_MAC_CTX* keyed = nullptr;
+  ~Context() { EVP_MAC_CTX_free(keyed); }
+};
+
+Result<HmacSha256Key> HmacSha256Key::Create(ByteView key) {
+  if (key.size() < 16) return Fail(Errc::kInvalidArgument, "HMAC key shorter than 16 bytes");
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr) return ossl::FailWithErrors(Errc::kInternal, "HMAC is not available");
+  auto ctx = std::make_shared<Context>();
+  ctx->keyed = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);  // the context holds its own reference
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+  if (ctx->keyed == nullptr || EVP_MAC_init(ctx->keyed, key.data(), key.size(), params) != 1) {
+    return ossl::FailWithErrors(Errc::kInternal, "HMAC-SHA256 key setup failed");
+  }
+  return HmacSha256Key(std::move(ctx));
+}
+
+Result<Bytes> HmacSha256Key::Mac(ByteView data) const {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(ctx_->keyed);
+  Bytes mac(32);
+  std::size_t out_len = 0;
+  const bool ok = ctx != nullptr && EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+                  EVP_MAC_final(ctx, mac.data(), &out_len, mac.size()) == 1 &&
+                  out_len == mac.size();
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) return ossl::FailWithErrors(Errc::kInternal, "HMAC-SHA256 failed");
+  return mac;
+}
+
 Status RandomBytes(std::span<std::uint8_t> out) {
   // RAND_priv_bytes takes an int count; go in chunks so any span size works.
   constexpr std::size_t kChunk = std::size_t{1} << 30;

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "core/base/hex.hpp"
 
@@ -126,6 +129,39 @@ TEST(HashTest, HmacSha256Rfc4231Case2Style) {
   ASSERT_TRUE(mac);
   EXPECT_EQ(HexEncode(*mac), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
   EXPECT_FALSE(HmacSha256(Bytes(8, 1), data)) << "short keys are refused";
+}
+
+// The keyed form gives the RFC's answer too, keeps giving it (each Mac works on a copy of the
+// keyed context), agrees with the one-shot form on other inputs, and is safe across threads.
+TEST(HashTest, HmacSha256KeyMatchesTheOneShotForm) {
+  Bytes key;
+  for (std::uint8_t i = 1; i <= 25; ++i) key.push_back(i);
+  auto keyed = HmacSha256Key::Create(key);
+  ASSERT_TRUE(keyed) << keyed.error().ToString();
+  for (int round = 0; round < 2; ++round) {
+    auto mac = keyed->Mac(Bytes(50, 0xcd));
+    ASSERT_TRUE(mac);
+    EXPECT_EQ(HexEncode(*mac), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
+  }
+  for (const std::string_view text : {"", "a", "alt1.eyJleHAiOiIyMDI2In0"}) {
+    EXPECT_EQ(*keyed->Mac(AsBytes(text)), *HmacSha256(key, AsBytes(text))) << text;
+  }
+  EXPECT_NE(*keyed->Mac(AsBytes("a")), *HmacSha256(Bytes(25, 9), AsBytes("a")));
+  EXPECT_EQ(HmacSha256Key::Create(Bytes(8, 1)).error().code(), Errc::kInvalidArgument);
+
+  const Bytes expected = *HmacSha256(key, AsBytes("shared"));
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        auto mac = keyed->Mac(AsBytes("shared"));
+        if (!mac || *mac != expected) ++mismatches;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 }  // namespace aloft::core::crypto

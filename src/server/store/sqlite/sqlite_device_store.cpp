@@ -73,8 +73,10 @@ Result<platform::sqlite::ConnectionPool::Lease> SqliteDeviceStore::Lease() {
 Result<DeviceRow> SqliteDeviceStore::GetDevice(std::string_view id) {
   auto db = Lease();
   if (!db) return Fail(db.error());
-  auto s = (*db)->PrepareCached("SELECT " + std::string(kDeviceColumns) +
-                                " FROM devices WHERE id = :id");
+  // Built once: this runs on every authenticated device request.
+  static const std::string kSql =
+      "SELECT " + std::string(kDeviceColumns) + " FROM devices WHERE id = :id";
+  auto s = (*db)->PrepareCached(kSql);
   if (!s) return Fail(s.error());
   if (Status b = s->BindText(":id", id); !b) return Fail(b.error());
   auto row = s->Step();
