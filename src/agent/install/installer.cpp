@@ -4,8 +4,6 @@
 #include <optional>
 #include <string>
 
-#include <zstd.h>
-
 #include "agent/install/mapped_image.hpp"
 #include "agent/install/stream_writers.hpp"
 #include "agent/slots/slot_writer.hpp"
@@ -95,7 +93,8 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
 
 std::size_t Installer::BufferBytes(Compression compression) {
   std::size_t bytes = slots::SlotWriter::kBufferBytes;
-  if (compression == Compression::kZstd) bytes += ZSTD_DStreamOutSize();
+  // zstd decodes into the slot's own buffers (SlotWriter is an InPlaceWriter): no output
+  // buffer of its own; its window is the frame's (see installer.hpp).
   if (compression == Compression::kDelta) bytes += core::delta::PatchApplier::MemoryBound();
   return bytes;
 }

@@ -20,8 +20,8 @@
 // path: every resource is owned by a scope (file descriptors, zstd context, buffers).
 //
 // Memory, independent of the image size (see BufferBytes): SlotWriter::kBufferBytes (1 MiB)
-// for aligned, double-buffered slot writes + ZSTD_DStreamOutSize() (128 KiB) zstd output + the zstd window the
-// frame declares (at most 2^ZstdDecompressWriter::kMaxWindowLog = 128 MiB; an ordinary
+// for aligned, double-buffered slot writes, into which zstd decodes in place + the zstd window
+// the frame declares (at most 2^ZstdDecompressWriter::kMaxWindowLog = 128 MiB; an ordinary
 // `zstd -19` frame uses 8 MiB) + VerifySlot's 1 MiB of read buffers, allocated after the writer
 // is gone. The source's own buffers come on top. A delta replaces zstd's share with
 // core::delta::PatchApplier::MemoryBound(); the running slot it reads is mapped (page cache,

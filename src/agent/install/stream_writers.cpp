@@ -21,7 +21,10 @@ struct ZstdDecompressWriter::Context {
 
 ZstdDecompressWriter::ZstdDecompressWriter(core::io::Writer& next, std::unique_ptr<Context> ctx,
                                            std::size_t out_size)
-    : next_(next), ctx_(std::move(ctx)), out_(out_size) {}
+    : next_(next),
+      in_place_(dynamic_cast<core::io::InPlaceWriter*>(&next)),
+      ctx_(std::move(ctx)),
+      out_(in_place_ != nullptr ? 0 : out_size) {}
 
 ZstdDecompressWriter::~ZstdDecompressWriter() = default;
 
@@ -47,13 +50,21 @@ Status ZstdDecompressWriter::Write(ByteView data) {
   // may hold more decoded bytes than fitted.
   bool out_full = false;
   do {
-    ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+    std::span<std::uint8_t> space(out_);
+    if (in_place_ != nullptr) {
+      auto lent = in_place_->Space();
+      if (!lent) return Fail(std::move(lent).error());
+      space = *lent;
+    }
+    ZSTD_outBuffer out{space.data(), space.size(), 0};
     const size_t rc = ZSTD_decompressStream(ctx_->dctx, &out, &in);
     if (ZSTD_isError(rc)) {
       return Fail(Errc::kVerificationFailed, std::string("zstd: ") + ZSTD_getErrorName(rc));
     }
     last_hint_ = rc;
-    if (out.pos > 0) {
+    if (in_place_ != nullptr) {
+      if (auto committed = in_place_->Commit(out.pos); !committed) return committed;
+    } else if (out.pos > 0) {
       if (auto pushed = next_.Write(ByteView(out_.data(), out.pos)); !pushed) return pushed;
     }
     out_full = out.pos == out.size;
@@ -80,6 +91,15 @@ Status LengthCheckingWriter::Write(ByteView data) {
   }
   written_ += data.size();
   return next_.Write(data);
+}
+
+Status LengthCheckingWriter::Commit(std::size_t n) {
+  if (n > expected_length_ - written_) {
+    return Fail(Errc::kTooLarge, "image is longer than the signed " +
+                                     std::to_string(expected_length_) + " bytes");
+  }
+  written_ += n;
+  return next_.Commit(n);
 }
 
 Status LengthCheckingWriter::Finish() const {

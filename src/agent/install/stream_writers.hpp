@@ -41,8 +41,10 @@ class VerifyingWriter final : public core::io::Writer {
   core::io::Writer& next_;
 };
 
-// Decompresses one or more concatenated zstd frames as they stream past.
-// Memory: a kOutBufferSize output buffer plus zstd's decoder state, whose window is what the
+// Decompresses one or more concatenated zstd frames as they stream past. When `next` is an
+// InPlaceWriter (the slot), the decoder writes into next's own buffer, saving a copy of every
+// image byte; otherwise into an output buffer of its own.
+// Memory: (without in-place output) a ZSTD_DStreamOutSize() output buffer, plus zstd's decoder state, whose window is what the
 // frame header declares, capped at 2^kMaxWindowLog bytes (128 MiB): a frame asking for more is
 // rejected (kVerificationFailed) instead of allocated. Input is decoded in place, never copied.
 // Corrupt input and bytes after the last frame that do not form a frame fail with
@@ -67,8 +69,9 @@ class ZstdDecompressWriter final : public core::io::Writer {
   ZstdDecompressWriter(core::io::Writer& next, std::unique_ptr<Context> ctx, std::size_t out_size);
 
   core::io::Writer& next_;
+  core::io::InPlaceWriter* in_place_;  // next_, when it lends its buffer
   std::unique_ptr<Context> ctx_;  // the ZSTD_DCtx
-  std::vector<std::uint8_t> out_;
+  std::vector<std::uint8_t> out_;  // empty with in-place output
   bool started_ = false;       // some input arrived
   std::size_t last_hint_ = 0;  // zstd's last return: 0 = at a frame boundary
 };
@@ -80,16 +83,19 @@ class ZstdDecompressWriter final : public core::io::Writer {
 // VerifyingWriter checks, and the installer hashes the image once, where it counts, by
 // re-reading the slot after fsync (slots::VerifySlot) before anything may boot it. Hashing it
 // here as well cost a second SHA-256 pass over the whole image and checked nothing more.
-class LengthCheckingWriter final : public core::io::Writer {
+class LengthCheckingWriter final : public core::io::InPlaceWriter {
  public:
-  LengthCheckingWriter(core::io::Writer& next, std::uint64_t expected_length)
+  LengthCheckingWriter(core::io::InPlaceWriter& next, std::uint64_t expected_length)
       : next_(next), expected_length_(expected_length) {}
   Status Write(ByteView data) override;
+  // next's space; Commit counts and caps like Write before passing the bytes on.
+  Result<std::span<std::uint8_t>> Space() override { return next_.Space(); }
+  Status Commit(std::size_t n) override;
   Status Finish() const;
   std::uint64_t written() const noexcept { return written_; }
 
  private:
-  core::io::Writer& next_;
+  core::io::InPlaceWriter& next_;
   std::uint64_t expected_length_;
   std::uint64_t written_ = 0;
 };

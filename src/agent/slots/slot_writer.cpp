@@ -95,6 +95,26 @@ Status SlotWriter::Write(ByteView data) {
   return Ok();
 }
 
+Result<std::span<std::uint8_t>> SlotWriter::Space() {
+  if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
+  if (fill_ == kChunkSize) {
+    if (auto flushed = Flush(); !flushed) return Fail(std::move(flushed).error());
+  }
+  return std::span<std::uint8_t>(buffers_[current_].get() + fill_, kChunkSize - fill_);
+}
+
+Status SlotWriter::Commit(std::size_t n) {
+  if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
+  if (n > kChunkSize - fill_) return Fail(Errc::kInternal, "commit beyond the lent space");
+  if (limit_ > 0 && n > limit_ - written()) {
+    return Fail(limit_code_, "slot " + file_->slot().device.string() + ": more than " +
+                                 std::to_string(limit_) + " bytes");
+  }
+  fill_ += n;
+  if (fill_ == kChunkSize) return Flush();
+  return Ok();
+}
+
 Status SlotWriter::Flush() {
   if (fill_ == 0) return Ok();
   SlotFile* file = file_.get();

@@ -32,7 +32,7 @@ namespace aloft::agent::slots {
 // Bytes reach the medium only through Finish(), which flushes, fsyncs and closes; destroying an
 // unfinished writer closes the slot without fsync (its contents are then unspecified, which is
 // harmless: the bootloader does not point at an inactive slot). Not thread-safe.
-class SlotWriter final : public core::io::Writer {
+class SlotWriter final : public core::io::InPlaceWriter {
  public:
   static constexpr std::size_t kChunkSize = std::size_t{512} << 10;
   static constexpr std::size_t kBufferCount = 2;
@@ -45,6 +45,9 @@ class SlotWriter final : public core::io::Writer {
   static Result<SlotWriter> Open(const Slot& target, SlotId booted, std::uint64_t image_size);
 
   Status Write(ByteView data) override;
+  // The free rest of the chunk being filled (a decompressor writes there directly).
+  Result<std::span<std::uint8_t>> Space() override;
+  Status Commit(std::size_t n) override;
   // Writes the buffered tail, waits for every write, truncates a file slot to the bytes
   // written, fsyncs and closes. Must be called once, after the last Write; no Write afterwards.
   Status Finish();
