@@ -9,6 +9,7 @@
 //     pending (enrolled with an enrollment token);
 //   - an offline Image repository (root + targets signed here, the server's online snapshot
 //     and timestamp keys in its root), an uploaded artifact, a release "rpi4/os-2.0.img";
+//   - a static group "lab" whose only member is dev-b;
 //   - deployment `d1` of that release to dev-a (which has checked in, so its Director
 //     metadata names the image) and deployment `d2` to a device that does not exist.
 // StateSnapshot() is what must not change when a request is refused.
@@ -165,6 +166,7 @@ class Aloftd {
     ASSERT_TRUE(server) << server.error().ToString();
     server_ = std::move(*server);
     ASSERT_NO_FATAL_FAILURE(MakeDevices());
+    ASSERT_NO_FATAL_FAILURE(MakeGroups());
     ASSERT_NO_FATAL_FAILURE(PublishRelease());
     ASSERT_NO_FATAL_FAILURE(MakeDeployments());
   }
@@ -239,13 +241,15 @@ class Aloftd {
   }
 
   // What a refused or invalid request must leave alone, read as admin: devices (with their
-  // latest reports), deployments with per-device states, releases, users, API tokens and the
-  // online keys. Token last-use times are left out: reading the state uses a token.
+  // latest reports), groups and their members, deployments with per-device states, releases,
+  // users, API tokens and the online keys. Token last-use times are left out: reading the
+  // state uses a token.
   std::string StateSnapshot() const {
     std::string out;
     for (const char* path :
          {"/api/v1/devices", "/api/v1/devices/dev-a", "/api/v1/devices/dev-b",
-          "/api/v1/devices/dev-c", "/api/v1/deployments", "/api/v1/releases", "/api/v1/users",
+          "/api/v1/devices/dev-c", "/api/v1/groups", "/api/v1/groups/lab",
+          "/api/v1/deployments", "/api/v1/releases", "/api/v1/users",
           "/api/v1/tokens", "/api/v1/online-keys", "/api/v1/director-repo/root"}) {
       Reply r = AsAdmin("GET", path);
       EXPECT_EQ(r.status, 200) << path << ": " << r.body;
@@ -287,6 +291,7 @@ class Aloftd {
  private:
   void MakeOperators();
   void MakeDevices();
+  void MakeGroups();
   void PublishRelease();
   void MakeDeployments();
   static void Strip(Json& json, const std::string& key) {
@@ -328,7 +333,12 @@ inline void Aloftd::MakeOperators() {
   operators::OperatorOptions options;
   options.password_hash.time_cost = 1;
   options.password_hash.memory_kib = 64;
-  auto service = operators::OperatorService::Create(store, audit, clock_, options);
+  auto kek = LoadKek(config_);
+  ASSERT_TRUE(kek) << kek.error().ToString();
+  auto cipher = operators::TotpSeedCipher::Create(*kek);
+  ASSERT_TRUE(cipher) << cipher.error().ToString();
+  auto service =
+      operators::OperatorService::Create(store, audit, clock_, std::move(*cipher), options);
   ASSERT_TRUE(service) << service.error().ToString();
   const Timestamp now = std::chrono::floor<std::chrono::seconds>(clock_.Now());
   for (operators::Role role : operators::kAllRoles) {
@@ -394,6 +404,13 @@ inline void Aloftd::MakeDevices() {
   Reply enroll = Call("POST", "/api/v1/device/enroll", {},
                       EnrollBody(devices_.at("dev-c"), token.Str("token")));
   ASSERT_EQ(enroll.status, 202) << enroll.body;
+}
+
+inline void Aloftd::MakeGroups() {
+  Reply group = AsAdmin("POST", "/api/v1/groups", R"({"name":"lab"})");
+  ASSERT_EQ(group.status, 201) << group.body;
+  Reply members = AsAdmin("POST", "/api/v1/groups/lab/members", R"({"devices":["dev-b"]})");
+  ASSERT_EQ(members.status, 200) << members.body;
 }
 
 inline void Aloftd::PublishRelease() {

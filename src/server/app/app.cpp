@@ -78,6 +78,10 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   // signed online with these keys; the Image root and targets keys never reach this server.
   auto kek = LoadKek(config);
   if (!kek) return Fail(kek.error());
+  // The same KEK seals operators' TOTP seeds (operators/totp_seed_cipher.hpp).
+  auto totp_cipher = operators::TotpSeedCipher::Create(*kek);
+  if (!totp_cipher) return Fail(std::move(totp_cipher).error().WithContext("TOTP seed key"));
+  p.totp_cipher = std::make_unique<operators::TotpSeedCipher>(std::move(*totp_cipher));
   p.key_rotation = std::make_unique<repo::OnlineKeyRotation>(config.secrets_dir(), *kek);
   // Before the keys are read: a switch to rotated keys that a crash cut short is finished.
   if (auto finished = p.key_rotation->FinishInterruptedPromotion(); !finished) {
@@ -97,9 +101,11 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   p.releases = std::make_unique<releases::ReleaseCatalog>(*p.image_repo, *p.blobs);
   p.release_adapter = std::make_unique<ReleaseCatalogAdapter>(*p.releases);
   p.assigner = std::make_unique<deployments::DirectorRepositoryAssigner>(*p.director_repo);
+  p.group_store = std::make_unique<groups::sqlite::SqliteGroupStore>(*p.pool);
+  p.group_membership = std::make_unique<GroupMembershipAdapter>(*p.group_store);
   p.deployment_store = std::make_unique<deployments::sqlite::SqliteDeploymentStore>(*p.pool);
   p.deployments = std::make_unique<deployments::DeploymentService>(
-      *p.deployment_store, *p.release_adapter, *p.assigner, p.clock);
+      *p.deployment_store, *p.release_adapter, *p.assigner, p.clock, p.group_membership.get());
 
   if (Status s = WireDevices(p); !s) return Fail(s.error());
   if (Status s = WireManagement(p); !s) return Fail(s.error());

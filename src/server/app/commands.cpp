@@ -107,12 +107,15 @@ Status GenerateTls(const config::ServerConfig& config, std::ostringstream& summa
 
 // The first admin, unless operators exist already (init is safe to run again).
 Status CreateFirstAdmin(const config::ServerConfig& config, platform::sqlite::ConnectionPool& pool,
-                        const InitOptions& options, std::ostringstream& summary) {
+                        std::string_view kek, const InitOptions& options,
+                        std::ostringstream& summary) {
   (void)config;
   platform::posix::SystemClock clock;
   audit::sqlite::SqliteAuditLog audit(pool, clock);
   operators::sqlite::SqliteOperatorStore store(pool);
-  auto service = operators::OperatorService::Create(store, audit, clock);
+  auto cipher = operators::TotpSeedCipher::Create(kek);
+  if (!cipher) return Fail(std::move(cipher).error().WithContext("TOTP seed key"));
+  auto service = operators::OperatorService::Create(store, audit, clock, std::move(*cipher));
   if (!service) return Fail(service.error());
   auto password = (*service)->CreateFirstAdmin(options.admin_username);
   if (!password) {
@@ -173,7 +176,9 @@ Result<std::string> Init(const config::ServerConfig& config, const InitOptions& 
   auto pool = OpenMigrated(config);
   if (!pool) return Fail(pool.error());
   summary << "database: " << config.database_path().string() << " ready\n";
-  if (Status s = CreateFirstAdmin(config, **pool, options, summary); !s) return Fail(s.error());
+  if (Status s = CreateFirstAdmin(config, **pool, *kek, options, summary); !s) {
+    return Fail(s.error());
+  }
   return summary.str();
 }
 

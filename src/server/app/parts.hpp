@@ -15,6 +15,7 @@
 #include "server/api/device_admin_routes.hpp"
 #include "server/api/device_routes.hpp"
 #include "server/api/fleet_routes.hpp"
+#include "server/api/group_routes.hpp"
 #include "server/api/health_routes.hpp"
 #include "server/api/metrics_routes.hpp"
 #include "server/api/operator_auth.hpp"
@@ -22,6 +23,7 @@
 #include "server/api/repo_routes.hpp"
 #include "server/api/repo_status_routes.hpp"
 #include "server/app/app.hpp"
+#include "server/app/group_membership_adapter.hpp"
 #include "server/app/periodic.hpp"
 #include "server/app/release_catalog_adapter.hpp"
 #include "server/audit/sqlite/sqlite_audit_log.hpp"
@@ -34,12 +36,15 @@
 #include "server/devices/enrollment_service.hpp"
 #include "server/devices/fleet_history.hpp"
 #include "server/devices/last_seen.hpp"
+#include "server/groups/group_service.hpp"
+#include "server/groups/sqlite/sqlite_group_store.hpp"
 #include "server/http/rate_limiter.hpp"
 #include "server/http/router.hpp"
 #include "server/http/server.hpp"
 #include "server/metrics/registry.hpp"
 #include "server/operators/operator_service.hpp"
 #include "server/operators/sqlite/sqlite_operator_store.hpp"
+#include "server/operators/totp_seed_cipher.hpp"
 #include "server/releases/release_catalog.hpp"
 #include "server/repo/director_repository.hpp"
 #include "server/repo/image_repository.hpp"
@@ -82,10 +87,14 @@ struct Aloftd::Parts {
   std::unique_ptr<releases::ReleaseCatalog> releases;
   std::unique_ptr<ReleaseCatalogAdapter> release_adapter;
   std::unique_ptr<deployments::DirectorRepositoryAssigner> assigner;
+  std::unique_ptr<groups::sqlite::SqliteGroupStore> group_store;
+  std::unique_ptr<GroupMembershipAdapter> group_membership;  // admission's view of groups
   std::unique_ptr<deployments::sqlite::SqliteDeploymentStore> deployment_store;
   std::unique_ptr<deployments::DeploymentService> deployments;
+  std::unique_ptr<groups::GroupService> groups;  // made in WireManagement
 
-  // Operators.
+  // Operators. TOTP seeds are sealed under the KEK (made in Start, where the KEK is read).
+  std::unique_ptr<operators::TotpSeedCipher> totp_cipher;
   std::unique_ptr<operators::sqlite::SqliteOperatorStore> operator_store;
   std::unique_ptr<operators::OperatorService> operators;
 
@@ -100,6 +109,7 @@ struct Aloftd::Parts {
   std::unique_ptr<api::RepoStatusDeps> repo_status_deps;
   std::unique_ptr<api::ReleaseApiDeps> release_deps;
   std::unique_ptr<api::DeploymentApiDeps> deployment_deps;
+  std::unique_ptr<api::GroupApiDeps> group_deps;
   std::unique_ptr<api::ConsoleDeps> console_deps;
   std::unique_ptr<api::MetricsDeps> metrics_deps;
   std::unique_ptr<api::HealthDeps> health_deps;
@@ -113,7 +123,8 @@ struct Aloftd::Parts {
 
 // Steps of Aloftd::Start, one file each.
 Status WireDevices(Aloftd::Parts& p);     // device API, repositories, artifacts, check-in
-Status WireManagement(Aloftd::Parts& p);  // operators, audit, devices, releases, deployments
+Status WireManagement(Aloftd::Parts& p);  // operators, audit, devices, groups, releases,
+                                          // deployments
 Status WireMetrics(Aloftd::Parts& p);     // /metrics and the gauges over stored state
 
 }  // namespace aloft::server::app

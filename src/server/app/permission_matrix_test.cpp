@@ -138,6 +138,13 @@ std::map<std::string, Expectation> PermissionMatrixTest::Expectations() {
       {"POST /api/v1/enrollment-tokens", Roles(kDevicesManage)},
       {"GET /api/v1/fleet/summary", Roles(kRead)},
       {"GET /api/v1/fleet/history", Roles(kRead)},
+      // Static groups: devices.read to look, devices.manage to change.
+      {"GET /api/v1/groups", Roles(kRead)},
+      {"POST /api/v1/groups", Roles(kDevicesManage)},
+      {"GET /api/v1/groups/{name}", Roles(kRead)},
+      {"DELETE /api/v1/groups/{name}", Roles(kDevicesManage)},
+      {"POST /api/v1/groups/{name}/members", Roles(kDevicesManage)},
+      {"POST /api/v1/groups/{name}/members/remove", Roles(kDevicesManage)},
       // releases.manage / releases.read
       {"PUT /api/v1/artifacts/{sha256}", Roles(kReleasesManage)},
       {"PUT /api/v1/image-repo/root", Roles(kReleasesManage)},
@@ -228,6 +235,17 @@ std::map<std::string, Probe> PermissionMatrixTest::Probes() {
         }}},
       {"POST /api/v1/enrollment-tokens",
        {"/api/v1/enrollment-tokens", Fixed(R"({"uses":1,"valid_hours":1})")}},
+      // The first allowed create makes the group, later ones get 409; the delete names a group
+      // that does not exist (404); adding dev-b again and removing non-member dev-c change
+      // nothing.
+      {"GET /api/v1/groups", {"/api/v1/groups", Fixed("")}},
+      {"POST /api/v1/groups", {"/api/v1/groups", Fixed(R"({"name":"matrix"})")}},
+      {"GET /api/v1/groups/{name}", {"/api/v1/groups/lab", Fixed("")}},
+      {"DELETE /api/v1/groups/{name}", {"/api/v1/groups/matrix-none", Fixed("")}},
+      {"POST /api/v1/groups/{name}/members",
+       {"/api/v1/groups/lab/members", Fixed(R"({"devices":["dev-b"]})")}},
+      {"POST /api/v1/groups/{name}/members/remove",
+       {"/api/v1/groups/lab/members/remove", Fixed(R"({"devices":["dev-c"]})")}},
       {"PUT /api/v1/artifacts/{sha256}", {"/api/v1/artifacts/" + sha, Fixed(s.artifact())}},
       {"PUT /api/v1/image-repo/root",
        {"/api/v1/image-repo/root",

@@ -1,11 +1,14 @@
 // The operators' half of aloftd: accounts and sessions, the audit trail, devices, releases,
 // deployments and the web console. Every route passes the same operator gate.
 
+#include <iostream>
+
 #include "core/codec/json.hpp"
 #include "platform/posix/files.hpp"
 #include "server/api/audit_routes.hpp"
 #include "server/api/operator_routes.hpp"
 #include "server/app/parts.hpp"
+#include "server/operators/totp_seed_migration.hpp"
 
 namespace aloft::server::app {
 namespace {
@@ -34,7 +37,16 @@ std::vector<api::OnlineKeyInfo> OnlineKeyInfos(const Aloftd::Parts& p) {
 Status WireManagement(Aloftd::Parts& p) {
   const config::ServerConfig& config = p.config;
   p.operator_store = std::make_unique<operators::sqlite::SqliteOperatorStore>(*p.pool);
-  auto operators = operators::OperatorService::Create(*p.operator_store, *p.audit, p.clock);
+  // Seeds an older aloftd stored in the clear are sealed before anyone can sign in.
+  auto sealed = operators::SealPlaintextTotpSeeds(*p.operator_store, *p.totp_cipher);
+  if (!sealed) return Fail(std::move(sealed).error().WithContext("sealing TOTP seeds"));
+  if (*sealed > 0) {
+    std::cerr << core::codec::DumpJson(core::codec::Json::Object{
+                     {"level", "info"}, {"event", "totp_seeds_sealed"}, {"count", *sealed}})
+              << "\n";
+  }
+  auto operators =
+      operators::OperatorService::Create(*p.operator_store, *p.audit, p.clock, *p.totp_cipher);
   if (!operators) return Fail(operators.error());
   p.operators = std::move(*operators);
   p.operator_deps = std::make_unique<api::OperatorApiDeps>(api::OperatorApiDeps{
@@ -78,6 +90,13 @@ Status WireManagement(Aloftd::Parts& p) {
   p.deployment_deps =
       std::make_unique<api::DeploymentApiDeps>(api::DeploymentApiDeps{gate, *p.audit, *p.deployments});
   if (Status s = api::RegisterDeploymentRoutes(p.router, *p.deployment_deps); !s) return s;
+
+  // A group that an active or paused deployment targets is not deleted under it.
+  p.groups = std::make_unique<groups::GroupService>(
+      *p.group_store, *p.audit, p.clock,
+      [&p](std::string_view name) { return p.deployments->TargetingGroup(name); });
+  p.group_deps = std::make_unique<api::GroupApiDeps>(api::GroupApiDeps{gate, *p.groups});
+  if (Status s = api::RegisterGroupRoutes(p.router, *p.group_deps); !s) return s;
 
   if (!config.console_dir.empty()) {
     p.console_deps = std::make_unique<api::ConsoleDeps>(api::ConsoleDeps{config.console_dir});

@@ -50,7 +50,8 @@ bool WindowOpen(const MaintenanceWindow& window, Timestamp now);
 std::vector<std::string> DeviceTags(const DeviceView& device);
 
 // Every criterion of the selector holds for the device (hardware compatibility with the
-// release is checked separately, by the service).
+// release and membership of selector.group need lookups and are checked separately, by the
+// service, after this).
 bool SelectorMatches(const Selector& selector, const DeviceView& device);
 
 }  // namespace aloft::server::deployments

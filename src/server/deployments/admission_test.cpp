@@ -125,25 +125,28 @@ TEST(AdmissionTest, SelectorCriteriaAreAllRequired) {
     Selector selector;
     bool matches;
   };
-  // Selector{devices, tags, hardware_id, attributes, image_version}
+  // Selector{devices, tags, hardware_id, attributes, image_version, group}
+  // (group membership is not SelectorMatches' to decide: group_admission_test.cpp)
   // clang-format off
   const std::vector<Case> cases = {
-      {"empty selector",          {{}, {}, "", {}, ""}, true},
-      {"listed device",           {{"dev-0", "dev-1"}, {}, "", {}, ""}, true},
-      {"unlisted device",         {{"dev-0", "dev-2"}, {}, "", {}, ""}, false},
-      {"one tag",                 {{}, {"canary"}, "", {}, ""}, true},
-      {"all tags",                {{}, {"canary", "lab"}, "", {}, ""}, true},
-      {"missing tag",             {{}, {"canary", "prod"}, "", {}, ""}, false},
-      {"tags match whole words",  {{}, {"can"}, "", {}, ""}, false},
-      {"hardware",                {{}, {}, "rpi4", {}, ""}, true},
-      {"other hardware",          {{}, {}, "rpi3", {}, ""}, false},
-      {"attributes",              {{}, {}, "", {{"site", "berlin"}, {"ring", "2"}}, ""}, true},
-      {"attribute differs",       {{}, {}, "", {{"site", "paris"}}, ""}, false},
-      {"attribute missing",       {{}, {}, "", {{"floor", "1"}}, ""}, false},
-      {"image version",           {{}, {}, "", {}, "1.0"}, true},
-      {"other image version",     {{}, {}, "", {}, "1.1"}, false},
-      {"everything",              {{"dev-1"}, {"lab"}, "rpi4", {{"site", "berlin"}}, "1.0"}, true},
-      {"everything but version",  {{"dev-1"}, {"lab"}, "rpi4", {{"site", "berlin"}}, "0.9"}, false},
+      {"empty selector",          {{}, {}, "", {}, "", ""}, true},
+      {"listed device",           {{"dev-0", "dev-1"}, {}, "", {}, "", ""}, true},
+      {"unlisted device",         {{"dev-0", "dev-2"}, {}, "", {}, "", ""}, false},
+      {"one tag",                 {{}, {"canary"}, "", {}, "", ""}, true},
+      {"all tags",                {{}, {"canary", "lab"}, "", {}, "", ""}, true},
+      {"missing tag",             {{}, {"canary", "prod"}, "", {}, "", ""}, false},
+      {"tags match whole words",  {{}, {"can"}, "", {}, "", ""}, false},
+      {"hardware",                {{}, {}, "rpi4", {}, "", ""}, true},
+      {"other hardware",          {{}, {}, "rpi3", {}, "", ""}, false},
+      {"attributes",              {{}, {}, "", {{"site", "berlin"}, {"ring", "2"}}, "", ""}, true},
+      {"attribute differs",       {{}, {}, "", {{"site", "paris"}}, "", ""}, false},
+      {"attribute missing",       {{}, {}, "", {{"floor", "1"}}, "", ""}, false},
+      {"image version",           {{}, {}, "", {}, "1.0", ""}, true},
+      {"other image version",     {{}, {}, "", {}, "1.1", ""}, false},
+      {"everything",              {{"dev-1"}, {"lab"}, "rpi4", {{"site", "berlin"}}, "1.0", ""},
+                                  true},
+      {"everything but version",  {{"dev-1"}, {"lab"}, "rpi4", {{"site", "berlin"}}, "0.9", ""},
+                                  false},
   };
   // clang-format on
   for (const Case& c : cases) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/wire/device_api.hpp"
+#include "server/groups/group.hpp"
 
 namespace aloft::server::deployments {
 namespace {
@@ -67,6 +68,11 @@ Status CheckSelector(const Selector& s) {
   }
   if (s.image_version.size() > kMaxVersionBytes) {
     return Fail(Bad("selector.image_version is longer than " + N(kMaxVersionBytes) + " bytes"));
+  }
+  if (!s.group.empty()) {
+    if (Status g = groups::CheckGroupName(s.group); !g) {
+      return Fail(std::move(g).error().WithContext("selector.group"));
+    }
   }
   return Ok();
 }

@@ -72,6 +72,10 @@ struct Selector {
   std::string hardware_id;                     // empty: any hardware the release supports
   std::map<std::string, std::string, std::less<>> attributes;  // exact matches
   std::string image_version;  // the version the device runs now; empty: any
+  // A static group (server/groups) the device must be a member of when it checks in; empty:
+  // no group criterion. Membership is read at admission (DeploymentService, GroupMembership),
+  // not copied into the deployment, so devices added to the group later are admitted too.
+  std::string group;
 
   friend bool operator==(const Selector&, const Selector&) = default;
 };

@@ -112,13 +112,15 @@ Json ToJson(const Selector& s) {
     j["attributes"] = std::move(attributes);
   }
   if (!s.image_version.empty()) j["image_version"] = s.image_version;
+  if (!s.group.empty()) j["group"] = s.group;
   return j;
 }
 
 Result<Selector> ParseSelector(const Json& json) {
   if (!json.IsObject()) return Fail(Bad("selector must be an object"));
   if (Status s = OnlyMembers(json, "selector",
-                             {"devices", "tags", "hardware_id", "attributes", "image_version"});
+                             {"devices", "tags", "hardware_id", "attributes", "image_version",
+                              "group"});
       !s) {
     return Fail(s.error());
   }
@@ -143,6 +145,9 @@ Result<Selector> ParseSelector(const Json& json) {
   auto version = NonEmptyString(json, "image_version", "selector.image_version");
   if (!version) return Fail(version.error());
   out.image_version = std::move(*version);
+  auto group = NonEmptyString(json, "group", "selector.group");
+  if (!group) return Fail(group.error());
+  out.group = std::move(*group);
   auto attributes = Member(json, "attributes", "selector.attributes", Json::Kind::kObject, false);
   if (!attributes) return Fail(attributes.error());
   if (*attributes != nullptr) {

@@ -67,7 +67,8 @@ TEST(DeploymentJsonTest, RefusesBadSpecsNamingTheField) {
       {"release", "\"\"", "release must be a target path"},
       {"release", "7", "release must be a string"},
       {"selector", nullptr, "selector is required"},
-      {"selector", R"({"group": "x"})", "selector has an unknown field 'group'"},
+      {"selector", R"({"groups": "x"})", "selector has an unknown field 'groups'"},
+      {"selector", R"({"group": 7})", "selector.group must be a string"},
       {"selector", R"({"devices": ["a", "a"]})", "selector.devices lists 'a' twice"},
       {"selector", R"({"devices": ["../etc"]})", "is not a device id"},
       {"selector", R"({"devices": [1]})", "selector.devices[0] must be a string"},
@@ -140,7 +141,7 @@ TEST(DeploymentJsonTest, PhasesAndSelectorRoundTrip) {
   ASSERT_TRUE(back) << back.error().ToString();
   EXPECT_EQ(*back, phases);
 
-  Selector s{{"d1", "d2"}, {"t"}, "rpi4", {{"k", "v"}}, "1.0"};
+  Selector s{{"d1", "d2"}, {"t"}, "rpi4", {{"k", "v"}}, "1.0", "g1"};
   auto selector = ParseSelector(ToJson(s));
   ASSERT_TRUE(selector) << selector.error().ToString();
   EXPECT_EQ(*selector, s);

@@ -148,8 +148,9 @@ std::string Percent(std::int64_t part, std::int64_t whole) {
 }  // namespace
 
 DeploymentService::DeploymentService(DeploymentStore& store, ReleaseCatalog& releases,
-                                     DirectorAssigner& director, const Clock& clock)
-    : store_(store), releases_(releases), director_(director), clock_(clock) {}
+                                     DirectorAssigner& director, const Clock& clock,
+                                     GroupMembership* groups)
+    : store_(store), releases_(releases), director_(director), clock_(clock), groups_(groups) {}
 
 Timestamp DeploymentService::Now() const {
   return std::chrono::floor<std::chrono::seconds>(clock_.Now());
@@ -185,6 +186,17 @@ Result<DeploymentView> DeploymentService::Create(const DeploymentSpec& spec,
   }
   auto digest = ImageDigest(*release);
   if (!digest) return Fail(digest.error());
+  if (!spec.selector.group.empty()) {
+    if (groups_ == nullptr) {
+      return Fail(Errc::kUnsupported, "this server has no static device groups");
+    }
+    auto exists = groups_->Exists(spec.selector.group);
+    if (!exists) return Fail(std::move(exists).error().WithContext("group lookup"));
+    if (!*exists) {
+      return Fail(Errc::kNotFound, "no group '" + spec.selector.group +
+                                       "' (create it first: POST /api/v1/groups)");
+    }
+  }
   if (!spec.selector.hardware_id.empty() &&
       std::find(release->hardware_ids.begin(), release->hardware_ids.end(),
                 spec.selector.hardware_id) == release->hardware_ids.end()) {
@@ -375,6 +387,18 @@ Result<std::int64_t> DeploymentService::PauseAll(std::string_view reason) {
   return static_cast<std::int64_t>(active->size());
 }
 
+Result<std::vector<std::string>> DeploymentService::TargetingGroup(std::string_view group) {
+  std::vector<std::string> ids;
+  for (DeploymentState state : {DeploymentState::kActive, DeploymentState::kPaused}) {
+    auto list = store_.ListDeployments(state, kMaxActive);
+    if (!list) return Fail(list.error());
+    for (const Deployment& d : *list) {
+      if (d.selector.group == group) ids.push_back(d.id);
+    }
+  }
+  return ids;
+}
+
 // --- evaluation ---------------------------------------------------------------------------
 
 Status DeploymentService::Tick() {
@@ -521,10 +545,25 @@ Result<CheckInDecision> DeploymentService::CheckInLocked(const DeviceView& devic
 
   auto active = Active();
   if (!active) return Fail(active.error());
+  // The device's static groups, read once and only when a deployment that could admit it
+  // names a group: check-ins against group-less deployments cost no extra query.
+  std::optional<std::vector<std::string>> device_groups;
   for (const Deployment& d : (*active)->newest_first) {
     // Never offer something older than what already succeeded on this device.
     if (d.seq <= newest_success) break;
     if (!Supports(d, device.hardware_id) || !SelectorMatches(d.selector, device)) continue;
+    if (!d.selector.group.empty()) {
+      if (groups_ == nullptr) continue;
+      if (!device_groups) {
+        auto read = groups_->GroupsOf(device.id);
+        if (!read) return Fail(std::move(read).error().WithContext("group membership"));
+        device_groups = std::move(*read);
+      }
+      if (std::find(device_groups->begin(), device_groups->end(), d.selector.group) ==
+          device_groups->end()) {
+        continue;
+      }
+    }
     const DeviceHistoryEntry* existing = nullptr;
     for (const DeviceHistoryEntry& e : *history) {
       if (e.rollout.deployment_id == d.id) existing = &e;

@@ -4,7 +4,9 @@
 // reports, and the periodic evaluation that advances phases and stops bad rollouts.
 //
 // Life of a device in a deployment:
-//   check-in  → the newest active deployment that matches it and whose current phase admits
+//   check-in  → the newest active deployment that matches it (for a selector naming a static
+//               group: the device is a member of it at this check-in, GroupMembership)
+//               and whose current phase admits
 //               its bucket (admission.hpp), inside the maintenance window, is chosen; a row is
 //               written (pending, deadline = now + phase_deadline_seconds) and the Director is
 //               told to assign the image. A device already running the image is recorded as
@@ -90,9 +92,10 @@ class DeploymentService {
   static constexpr std::string_view kCancelledMessage =
       "deployment cancelled before the device started";
 
-  // Every argument must outlive the service.
+  // Every argument must outlive the service. Without `groups`, deployments cannot target a
+  // static group (Create refuses selector.group with kUnsupported).
   DeploymentService(DeploymentStore& store, ReleaseCatalog& releases, DirectorAssigner& director,
-                    const Clock& clock);
+                    const Clock& clock, GroupMembership* groups = nullptr);
 
   DeploymentService(const DeploymentService&) = delete;
   DeploymentService& operator=(const DeploymentService&) = delete;
@@ -100,7 +103,7 @@ class DeploymentService {
   // Starts a deployment of `spec.release` by `actor` (the operator's name, 1-128 bytes).
   // kInvalidArgument for a spec ValidateSpec refuses, a release without a sha256 or without
   // hardware ids, or a selector hardware_id the release does not support; kNotFound for a
-  // release the Image repository does not list.
+  // release the Image repository does not list or a selector group that does not exist.
   Result<DeploymentView> Create(const DeploymentSpec& spec, std::string_view actor);
 
   // One deployment with its counts and first `kDevicesShown` device rows (Tick runs first).
@@ -120,6 +123,10 @@ class DeploymentService {
   Result<DeploymentView> Cancel(std::string_view id);
   // Pauses every active deployment (the emergency stop); returns how many it paused.
   Result<std::int64_t> PauseAll(std::string_view reason);
+
+  // Ids of the active and paused deployments whose selector names static group `group`
+  // (a group must not be deleted under them: GroupService asks this).
+  Result<std::vector<std::string>> TargetingGroup(std::string_view group);
 
   // Decides what `device` should install and tells the Director when that changed.
   // kInvalidArgument for an invalid device id; store and Director errors (the next check-in
@@ -162,6 +169,7 @@ class DeploymentService {
   ReleaseCatalog& releases_;
   DirectorAssigner& director_;
   const Clock& clock_;
+  GroupMembership* groups_ = nullptr;
 
   // Exclusive: anything that changes deployments (operator actions, Tick). Shared: check-ins
   // and reports, which change only their own device's rows under DeviceMutex.

@@ -46,6 +46,18 @@ class DirectorAssigner {
                         const std::optional<repo::AssignedImage>& image) = 0;
 };
 
+// Static device groups (server/groups), as admission sees them. The composition root adapts
+// the group store. Thread-safety: both may be called from several threads at once.
+class GroupMembership {
+ public:
+  virtual ~GroupMembership() = default;
+  // Whether a group of this name exists (checked when a deployment is created).
+  virtual Result<bool> Exists(std::string_view group) = 0;
+  // The groups `device_id` is a member of now (read at check-in, only when an active
+  // deployment that could admit the device names a group).
+  virtual Result<std::vector<std::string>> GroupsOf(std::string_view device_id) = 0;
+};
+
 // The production DirectorAssigner: publishes through the Director repository (one signed
 // targets/snapshot/timestamp per change). `director` must outlive this object.
 class DirectorRepositoryAssigner final : public DirectorAssigner {

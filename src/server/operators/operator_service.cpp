@@ -25,6 +25,7 @@ UserInfo ToUserInfo(const UserRow& row) {
 Result<std::unique_ptr<OperatorService>> OperatorService::Create(OperatorStore& store,
                                                                  audit::AuditLog& audit,
                                                                  const Clock& clock,
+                                                                 TotpSeedCipher totp_cipher,
                                                                  OperatorOptions options) {
   if (options.session_idle.count() <= 0 || options.session_absolute.count() <= 0) {
     return Fail(Errc::kInvalidArgument, "session lifetimes must be positive");
@@ -36,14 +37,17 @@ Result<std::unique_ptr<OperatorService>> OperatorService::Create(OperatorStore& 
   auto dummy = HashPassword(*throwaway, options.password_hash);
   if (!dummy) return Fail(std::move(dummy).error().WithContext("password hashing parameters"));
   return std::unique_ptr<OperatorService>(
-      new OperatorService(store, audit, clock, std::move(options), std::move(*dummy)));
+      new OperatorService(store, audit, clock, std::move(totp_cipher), std::move(options),
+                          std::move(*dummy)));
 }
 
 OperatorService::OperatorService(OperatorStore& store, audit::AuditLog& audit, const Clock& clock,
-                                 OperatorOptions options, std::string dummy_hash)
+                                 TotpSeedCipher totp_cipher, OperatorOptions options,
+                                 std::string dummy_hash)
     : store_(store),
       audit_(audit),
       clock_(clock),
+      totp_cipher_(std::move(totp_cipher)),
       options_(std::move(options)),
       dummy_hash_(std::move(dummy_hash)),
       per_username_(clock, options_.per_username),
@@ -66,6 +70,16 @@ Status OperatorService::Record(AuditEvent event) {
                            {"error", appended.error().ToString()}};
   std::cerr << core::codec::DumpJson(line) + "\n";
   return Fail(appended.error());
+}
+
+void OperatorService::ReportUnreadableSeed(std::string_view username, const Error& error) const {
+  // The operator must hear of it (a tampered database, or a changed KEK); the message names
+  // the account and the cause, never seed bytes.
+  Json line = Json::Object{{"level", "error"},
+                           {"event", "totp_seed_unreadable"},
+                           {"username", std::string(username.substr(0, 64))},
+                           {"error", error.ToString()}};
+  std::cerr << core::codec::DumpJson(line) + "\n";
 }
 
 Result<NewUser> OperatorService::InsertNewUser(std::string_view actor, std::string_view username,
@@ -173,9 +187,19 @@ Result<TotpEnrollment> OperatorService::BeginTotp(const Principal& who) {
   }
   auto secret = NewTotpSecret();
   if (!secret) return Fail(secret.error());
-  if (Status s = store_.SetPendingTotp(who.username, *secret, Now()); !s) return Fail(s.error());
-  return TotpEnrollment{Base32Encode(*secret),
-                        OtpauthUri(options_.totp_issuer, who.username, *secret)};
+  auto sealed = totp_cipher_.Seal(*secret, who.username);
+  if (!sealed) {
+    WipeSeed(*secret);
+    return Fail(sealed.error());
+  }
+  if (Status s = store_.SetPendingTotp(who.username, *sealed, Now()); !s) {
+    WipeSeed(*secret);
+    return Fail(s.error());
+  }
+  TotpEnrollment enrollment{Base32Encode(*secret),
+                            OtpauthUri(options_.totp_issuer, who.username, *secret)};
+  WipeSeed(*secret);
+  return enrollment;
 }
 
 Status OperatorService::ConfirmTotp(const Principal& who, std::string_view code) {
@@ -187,7 +211,14 @@ Status OperatorService::ConfirmTotp(const Principal& who, std::string_view code)
   if (user->totp_pending_secret.empty()) {
     return Fail(Errc::kNotFound, "no TOTP enrolment is pending; start one first");
   }
-  auto step = MatchTotp(user->totp_pending_secret, code, clock_.Now(), -1);
+  auto seed = totp_cipher_.Open(user->totp_pending_secret, who.username);
+  if (!seed) {
+    ReportUnreadableSeed(who.username, seed.error());
+    return Fail(Errc::kNotFound,
+                "the pending TOTP enrolment cannot be read (see the server log); start one again");
+  }
+  auto step = MatchTotp(*seed, code, clock_.Now(), -1);
+  WipeSeed(*seed);
   if (!step) return Fail(step.error());
   if (!*step) {
     (void)Record({who.username, std::string(actions::kTotpEnable), who.username, Outcome::kFailure,

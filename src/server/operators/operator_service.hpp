@@ -13,6 +13,10 @@
 //   - API tokens: "alo_" + 256-bit secret, stored as SHA-256, with a role no larger than the
 //     creator's, a mandatory expiry, a last-used time (written at most once a minute), and
 //     revocation.
+//   - TOTP seeds are sealed with TotpSeedCipher (AES-256-GCM under the KEK, bound to the
+//     username) before they are stored, and opened only to check a code. A seed that does not
+//     open (tampered, copied from another account, another KEK) refuses the login as invalid
+//     credentials, is audited with reason "totp_seed_unreadable" and reported on stderr.
 //   - Roles are read from the store on every authentication, so a role change or a revoked
 //     token takes effect at the next request.
 //
@@ -42,6 +46,7 @@
 #include "server/operators/operator_store.hpp"
 #include "server/operators/password.hpp"
 #include "server/operators/principal.hpp"
+#include "server/operators/totp_seed_cipher.hpp"
 
 namespace aloft::server::operators {
 
@@ -114,8 +119,10 @@ struct TotpEnrollment {
 class OperatorService {
  public:
   // Computes the dummy hash that unknown usernames are checked against (one Argon2id hash).
+  // `totp_cipher` seals and opens TOTP seeds (made from aloftd's KEK).
   static Result<std::unique_ptr<OperatorService>> Create(OperatorStore& store,
                                                          audit::AuditLog& audit, const Clock& clock,
+                                                         TotpSeedCipher totp_cipher,
                                                          OperatorOptions options = {});
 
   // --- Accounts ---
@@ -136,7 +143,8 @@ class OperatorService {
   // Starts TOTP enrolment (a new pending secret each time). kAlreadyExists when TOTP is on.
   Result<TotpEnrollment> BeginTotp(const Principal& who);
   // Turns TOTP on when `code` matches the pending secret: kVerificationFailed when it does
-  // not, kNotFound when no enrolment is pending.
+  // not, kNotFound when no enrolment is pending or the pending seed does not decrypt (begin
+  // again).
   Status ConfirmTotp(const Principal& who, std::string_view code);
 
   // --- Sessions ---
@@ -168,12 +176,14 @@ class OperatorService {
 
  private:
   OperatorService(OperatorStore& store, audit::AuditLog& audit, const Clock& clock,
-                  OperatorOptions options, std::string dummy_hash);
+                  TotpSeedCipher totp_cipher, OperatorOptions options, std::string dummy_hash);
 
   Timestamp Now() const;
   // Appends an audit record; a failure is also reported on stderr (without secrets).
   Status Record(audit::AuditEvent event);
   Principal PrincipalFor(const UserRow& user) const;
+  // Says on stderr that a stored TOTP seed did not open (no secret in the line).
+  void ReportUnreadableSeed(std::string_view username, const Error& error) const;
   Result<NewUser> InsertNewUser(std::string_view actor, std::string_view username, Role role,
                                 bool first_admin);
   Result<LoginResult> FinishLogin(const UserRow& user, std::string_view password,
@@ -183,6 +193,7 @@ class OperatorService {
   OperatorStore& store_;
   audit::AuditLog& audit_;
   const Clock& clock_;
+  const TotpSeedCipher totp_cipher_;
   const OperatorOptions options_;
   const std::string dummy_hash_;
   LoginThrottle per_username_;

@@ -365,7 +365,10 @@ TEST_F(OperatorServiceTest, TotpEnrolmentThenEveryLoginNeedsAFreshCode) {
   auto enrollment = service_->BeginTotp(root);
   ASSERT_TRUE(enrollment) << enrollment.error().ToString();
   EXPECT_TRUE(enrollment->otpauth_uri.starts_with("otpauth://totp/Aloft:root?secret="));
-  Bytes secret = store_->GetUser("root")->totp_pending_secret;
+  // Stored sealed (totp_at_rest_test.cpp has the details); the test opens it like aloftd.
+  auto opened = TestCipher().Open(store_->GetUser("root")->totp_pending_secret, "root");
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  Bytes secret = *opened;
   ASSERT_EQ(Base32Encode(secret), enrollment->secret_base32);
 
   auto step = [&] { return TotpStep(clock_.Now()); };
@@ -399,7 +402,7 @@ TEST_F(OperatorServiceTest, AStrongerHashCostIsAppliedAtTheNextLogin) {
   std::string before = store_->GetUser("root")->password_hash;
   OperatorOptions stronger = CheapOptions();
   stronger.password_hash.time_cost = 2;
-  auto upgraded = OperatorService::Create(*store_, *audit_, clock_, stronger);
+  auto upgraded = OperatorService::Create(*store_, *audit_, clock_, TestCipher(), stronger);
   ASSERT_TRUE(upgraded);
   auto login = (*upgraded)->Login({"root", kPassword, std::nullopt, kIp});
   ASSERT_TRUE(login);

@@ -89,14 +89,22 @@ Result<LoginResult> OperatorService::Login(const LoginRequest& request) {
 
   if (!user->totp_secret.empty()) {
     if (!request.totp) return LoginResult{LoginOutcome::kTotpRequired, {}, {}, {}};
-    auto step = MatchTotp(user->totp_secret, *request.totp, clock_.Now(), user->totp_last_step);
-    if (!step) return Fail(step.error());
-    if (!*step) {
-      // Tell auditors a replayed code (someone saw it) from a mistyped one.
-      auto any = MatchTotp(user->totp_secret, *request.totp, clock_.Now(), -1);
-      if (!any) return Fail(any.error());
-      return fail(*any ? "replayed_totp" : "wrong_totp");
+    // The seed is decrypted only here, to check this code, and wiped right after.
+    auto seed = totp_cipher_.Open(user->totp_secret, user->username);
+    if (!seed) {
+      // A seed that does not open (altered, copied from another account, another KEK) can
+      // verify nothing: the login is refused like a wrong code, and the operator is told.
+      ReportUnreadableSeed(user->username, seed.error());
+      return fail("totp_seed_unreadable");
     }
+    auto step = MatchTotp(*seed, *request.totp, clock_.Now(), user->totp_last_step);
+    // Tell auditors a replayed code (someone saw it) from a mistyped one.
+    auto any = step && !*step ? MatchTotp(*seed, *request.totp, clock_.Now(), -1)
+                              : Result<std::optional<std::int64_t>>(std::optional<std::int64_t>());
+    WipeSeed(*seed);
+    if (!step) return Fail(step.error());
+    if (!any) return Fail(any.error());
+    if (!*step) return fail(*any ? "replayed_totp" : "wrong_totp");
     // Compare-and-set: of two logins racing with one code, only one gets it.
     auto fresh = store_.UseTotpStep(user->username, **step);
     if (!fresh) return Fail(fresh.error());

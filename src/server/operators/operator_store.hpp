@@ -1,9 +1,10 @@
 #pragma once
 
 // What aloftd remembers about operators, behind an interface (SQLite today; PostgreSQL can
-// plug in). The store holds no secrets in the clear except TOTP seeds, which the server must
-// be able to read back: passwords are Argon2id hashes, session and API-token secrets are
-// SHA-256 hashes. The store enforces no policy; OperatorService does.
+// plug in). The store holds no secrets in the clear: passwords are Argon2id hashes, session
+// and API-token secrets are SHA-256 hashes, and TOTP seeds (which the server must read back)
+// are sealed by OperatorService with TotpSeedCipher before they reach the store. The store
+// enforces no policy and never sees a KEK; it keeps the bytes it is given.
 
 #include <cstdint>
 #include <optional>
@@ -23,8 +24,8 @@ struct UserRow {
   Role role = Role::kViewer;
   std::string password_hash;          // Argon2id PHC string
   bool must_change_password = false;  // set for one-time passwords
-  Bytes totp_secret;                  // empty unless TOTP is enabled
-  Bytes totp_pending_secret;          // enrolment begun, not yet confirmed
+  Bytes totp_secret;                  // sealed seed (TotpSeedCipher); empty unless TOTP is on
+  Bytes totp_pending_secret;          // sealed seed: enrolment begun, not yet confirmed
   std::int64_t totp_last_step = -1;   // last accepted TOTP step (replay guard)
   Timestamp created_at{};
   Timestamp updated_at{};
@@ -72,6 +73,12 @@ class OperatorStore {
   // Records `step` as the last used one if it is later than the stored one (compare-and-set,
   // so two concurrent logins cannot both use one code): false when it was not later.
   virtual Result<bool> UseTotpStep(std::string_view username, std::int64_t step) = 0;
+  // Replaces the stored active (or, with `pending`, the pending) TOTP seed by `replacement`
+  // only while it still equals `expected` (compare-and-set, for re-sealing old plaintext
+  // seeds without losing a concurrent change): false when it did not. kNotFound for an
+  // unknown user.
+  virtual Result<bool> ReplaceTotpSeed(std::string_view username, bool pending,
+                                       ByteView expected, ByteView replacement) = 0;
 
   // Sessions, by secret hash.
   virtual Status InsertSession(const SessionRow& session) = 0;

@@ -27,6 +27,15 @@ class OperatorServiceTest : public aloft::testing::TempDirTest {
   static constexpr const char* kPassword = "a long enough passphrase";
   static constexpr const char* kIp = "192.0.2.10";
 
+  // The KEK the tests' TOTP seeds are sealed under (aloftd reads its own from a file).
+  static constexpr const char* kTestKek =
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  static TotpSeedCipher TestCipher(const char* kek = kTestKek) {
+    auto cipher = TotpSeedCipher::Create(kek);
+    EXPECT_TRUE(cipher) << cipher.error().ToString();
+    return std::move(*cipher);
+  }
+
   static OperatorOptions CheapOptions() {
     OperatorOptions o;
     o.password_hash = PasswordHashParams{1, 64, 1, 16, 32};
@@ -47,7 +56,7 @@ class OperatorServiceTest : public aloft::testing::TempDirTest {
     }
     store_ = std::make_unique<sqlite::SqliteOperatorStore>(*pool_);
     audit_ = std::make_unique<audit::sqlite::SqliteAuditLog>(*pool_, clock_);
-    auto service = OperatorService::Create(*store_, *audit_, clock_, Options());
+    auto service = OperatorService::Create(*store_, *audit_, clock_, TestCipher(), Options());
     ASSERT_TRUE(service) << service.error().ToString();
     service_ = std::move(*service);
   }

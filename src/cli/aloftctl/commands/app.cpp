@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "cli/aloftctl/commands/delta_commands.hpp"
+#include "cli/aloftctl/commands/group_commands.hpp"
 #include "cli/aloftctl/commands/offline_commands.hpp"
 #include "cli/aloftctl/commands/server_commands.hpp"
 
@@ -22,7 +23,7 @@ Offline (no server; the key/repository directory is --repo, default ./aloft-repo
 Online (aloftd over HTTPS: --server URL or $ALOFT_SERVER, --ca FILE or $ALOFT_CA, the token
 from `aloftctl login` or $ALOFT_TOKEN):
   login, online-keys, repo upload-root, release upload|list|show, device ..., enroll-token create,
-  deploy ..., audit ..., user ...
+  groups list|show|create|delete|add|remove, deploy ..., audit ..., user ...
 Key passphrases: --passphrase-file FILE, $ALOFT_PASSPHRASE, or asked on the terminal.
 --json (anywhere on the line) prints machine-readable output.
 
@@ -72,6 +73,7 @@ class Builder {
   void AddRelease();
   void AddServer();
   void AddDevices();
+  void AddGroups();
   void AddDeploy();
   void AddDelta();
 
@@ -92,6 +94,8 @@ class Builder {
   int uses_ = 1, valid_hours_ = 24, limit_ = 100;
   std::int64_t after_ = 0;
   DeployCreateArgs deploy_;
+  GroupListArgs group_page_;
+  std::vector<std::string> group_devices_;
   DeltaCreateArgs delta_create_;
   DeltaApplyArgs delta_apply_;
 };
@@ -110,6 +114,7 @@ void Builder::AddAll() {
   AddRelease();
   AddServer();
   AddDevices();
+  AddGroups();
   AddDeploy();
   AddDelta();
 }
@@ -343,6 +348,35 @@ void Builder::AddDevices() {
       ->capture_default_str();
 }
 
+void Builder::AddGroups() {
+  CLI::App* groups = Group(&app_, "groups", "static device groups (deploy --group NAME)");
+  groups->alias("group");
+  CLI::App* list = Leaf(groups, "list", "groups and member counts",
+                        [this] { return GroupList(ctx_, group_page_); });
+  CLI::App* show = Leaf(groups, "show", "one group and its members",
+                        [this] { return GroupShow(ctx_, name_, group_page_); });
+  show->add_option("NAME", name_, "group name")->required();
+  for (CLI::App* paged : {list, show}) {
+    paged->add_option("--limit", group_page_.limit, "page size")->check(CLI::Range(1, 1000));
+    paged->add_option("--after", group_page_.after, "page cursor (from the previous page)");
+  }
+  Leaf(groups, "create", "create an empty group", [this] { return GroupCreate(ctx_, name_); })
+      ->add_option("NAME", name_, "group name: a-z, 0-9, . _ - (up to 64)")
+      ->required();
+  Leaf(groups, "delete", "delete a group (refused while a deployment targets it)",
+       [this] { return GroupDelete(ctx_, name_); })
+      ->add_option("NAME", name_, "group name")
+      ->required();
+  for (const bool add : {true, false}) {
+    CLI::App* change =
+        Leaf(groups, add ? "add" : "remove",
+             add ? "add devices to a group" : "remove devices from a group",
+             [this, add] { return GroupMembers(ctx_, name_, group_devices_, add); });
+    change->add_option("NAME", name_, "group name")->required();
+    change->add_option("DEVICE", group_devices_, "device ids (up to 1000)")->required();
+  }
+}
+
 void Builder::AddDeploy() {
   CLI::App* deploy = Group(&app_, "deploy", "phased deployments");
   CLI::App* create = Leaf(deploy, "create", "roll a release out in phases",
@@ -351,6 +385,8 @@ void Builder::AddDeploy() {
   // Greedy: `--to-device a b c` (RELEASE comes first).
   create->add_option("--to-device", deploy_.selector.devices, "device ids");
   create->add_option("--to-tag", deploy_.selector.tags, "tags");
+  create->add_option("--group,--to-group", deploy_.selector.group,
+                     "a static group; its members join when they check in");
   create->add_option("--to-hardware", deploy_.selector.hardware_id, "hardware id");
   create->add_option("--attribute", deploy_.selector.attributes, "key=value (repeatable)")
       ->allow_extra_args(false);

@@ -592,5 +592,60 @@ TEST_F(OnlineTest, UsersTokensAndOnlineKeys) {
   EXPECT_EQ(Online({"online-keys"}).code, kExitError);
 }
 
+TEST_F(OnlineTest, GroupsCommandsAndDeployToAGroup) {
+  env_vars_["ALOFT_TOKEN"] = "alo_tok";
+  const Json listing = Json::Object{
+      {"groups", Json::Array{Json::Object{{"name", "lab"},
+                                          {"members", 2},
+                                          {"created_at", "2030-01-01T00:00:00Z"},
+                                          {"created_by", "alice"}}}},
+      {"next_after", nullptr}};
+  server_.OnJson("GET /api/v1/groups", 200, listing);
+  Outcome list = Online({"groups", "list"});
+  ASSERT_EQ(list.code, kExitOk) << list.err;
+  EXPECT_NE(list.out.find("MEMBERS"), std::string::npos);
+  EXPECT_NE(list.out.find("lab"), std::string::npos);
+  EXPECT_EQ(ParseOut(Online({"--json", "groups", "list"})), listing);
+
+  server_.OnJson("GET /api/v1/groups/lab", 200,
+                 Json::Object{{"name", "lab"}, {"members", 2}, {"devices", Json::Array{"d1", "d2"}},
+                              {"next_after", "d2"}});
+  Outcome show = Online({"groups", "show", "lab", "--limit", "2"});
+  ASSERT_EQ(show.code, kExitOk) << show.err;
+  EXPECT_NE(show.out.find("  d2"), std::string::npos);
+  EXPECT_NE(show.out.find("--after d2"), std::string::npos);
+  EXPECT_EQ(server_.seen().back().target, "/api/v1/groups/lab?limit=2");
+
+  server_.OnJson("POST /api/v1/groups", 201, Json::Object{{"name", "lab"}, {"members", 0}});
+  ASSERT_EQ(Online({"groups", "create", "lab"}).code, kExitOk);
+  EXPECT_EQ(*core::codec::ParseJson(server_.seen().back().body), (Json::Object{{"name", "lab"}}));
+
+  server_.OnJson("POST /api/v1/groups/lab/members", 200,
+                 Json::Object{{"name", "lab"}, {"members", 2}, {"added", 2}});
+  Outcome add = Online({"groups", "add", "lab", "d1", "d2"});
+  ASSERT_EQ(add.code, kExitOk) << add.err;
+  EXPECT_NE(add.out.find("2 added"), std::string::npos) << add.out;
+  EXPECT_EQ(core::codec::CanonicalJson(*core::codec::ParseJson(server_.seen().back().body)),
+            R"({"devices":["d1","d2"]})");
+
+  server_.OnJson("POST /api/v1/groups/lab/members/remove", 400,
+                 Error("invalid_argument", "unknown device ids (nothing was changed): ghost"));
+  Outcome remove = Online({"groups", "remove", "lab", "ghost"});
+  EXPECT_EQ(remove.code, kExitRefused);
+  EXPECT_NE(remove.err.find("ghost"), std::string::npos) << remove.err;
+
+  server_.OnJson("DELETE /api/v1/groups/a%2Fb", 409, Error("group_in_use", "targeted by dep-1"));
+  EXPECT_EQ(Online({"groups", "delete", "a/b"}).code, kExitRefused);
+  EXPECT_EQ(server_.seen().back().target, "/api/v1/groups/a%2Fb");
+  EXPECT_EQ(Online({"groups", "add", "lab"}).code, kExitUsage) << "devices are required";
+
+  server_.OnJson("POST /api/v1/deployments", 201,
+                 Json::Object{{"id", "dep-2"}, {"state", "active"}});
+  ASSERT_EQ(Online({"deploy", "create", "os-2.0.img", "--group", "lab"}).code, kExitOk);
+  auto deploy = core::codec::ParseJson(server_.seen().back().body);
+  ASSERT_TRUE(deploy);
+  EXPECT_EQ(core::codec::CanonicalJson(*deploy->Find("selector")), R"({"group":"lab"})");
+}
+
 }  // namespace
 }  // namespace aloft::cli::aloftctl::commands

@@ -110,6 +110,7 @@ Result<Json> MakeSelector(const DeploySelector& selector) {
   };
   if (!selector.devices.empty()) out["devices"] = strings(selector.devices);
   if (!selector.tags.empty()) out["tags"] = strings(selector.tags);
+  if (!selector.group.empty()) out["group"] = selector.group;
   if (!selector.hardware_id.empty()) out["hardware_id"] = selector.hardware_id;
   if (!selector.attributes.empty()) {
     Json attributes = Json::Object{};
@@ -124,8 +125,8 @@ Result<Json> MakeSelector(const DeploySelector& selector) {
   }
   if (out.AsObject().empty()) {
     return Fail(Errc::kInvalidArgument,
-                "choose the devices: --to-device ID, --to-tag TAG, --to-hardware HW or "
-                "--attribute key=value");
+                "choose the devices: --to-device ID, --to-tag TAG, --group NAME, "
+                "--to-hardware HW or --attribute key=value");
   }
   if (!selector.image_version.empty()) out["image_version"] = selector.image_version;
   return out;

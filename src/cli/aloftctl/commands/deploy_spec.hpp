@@ -28,10 +28,11 @@ struct DeploySelector {
   std::string hardware_id;
   std::vector<std::string> attributes;  // "key=value"
   std::string image_version;
+  std::string group;  // a static group on the server (aloftctl groups)
 };
 
 // The contract's "selector" object. kInvalidArgument when it selects nothing (no devices, tags,
-// hardware id or attributes) or an attribute is not "key=value".
+// group, hardware id or attributes) or an attribute is not "key=value".
 Result<core::codec::Json> MakeSelector(const DeploySelector& selector);
 
 // "HH:MM-HH:MM" (UTC) -> {"start":"HH:MM","end":"HH:MM"}.

@@ -46,6 +46,10 @@ TEST(DeploySpecTest, SelectorAndWindow) {
       R"({"attributes":{"rack":"a=b","site":"berlin"},"hardware_id":"rpi4","image_version":"1.0"})");
   s.attributes = {"=x"};
   EXPECT_FALSE(MakeSelector(s));
+  DeploySelector group;
+  group.group = "lab";
+  EXPECT_EQ(core::codec::CanonicalJson(*MakeSelector(group)), R"({"group":"lab"})")
+      << "a group alone selects devices";
   EXPECT_EQ(core::codec::CanonicalJson(*ParseWindow("22:00-04:30")),
             R"({"end":"04:30","start":"22:00"})");
   for (const char* bad : {"", "22:00", "24:00-01:00", "1:00-2:00", "22:60-01:00"}) {

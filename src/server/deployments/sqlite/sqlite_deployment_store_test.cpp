@@ -18,7 +18,7 @@ class SqliteDeploymentStoreTest : public DeploymentDbTest {
     d.target.hashes = {{"sha256", Sha('a')}, {"sha512", std::string(128, 'b')}};
     d.hardware_ids = {"rpi4", "rpi4-lite"};
     d.image_sha256 = Sha('c');
-    d.selector = Selector{{"dev-1", "dev-2"}, {"canary"}, "rpi4", {{"site", "berlin"}}, "1.9"};
+    d.selector = Selector{{"dev-1", "dev-2"}, {"canary"}, "rpi4", {{"site", "berlin"}}, "1.9", "lab"};
     d.phases = {{10, 600, T("2030-01-01T00:00:00Z")}, {100, 0, std::nullopt}};
     d.failure_threshold_percent = 25;
     d.min_devices_for_threshold = 3;

@@ -288,6 +288,38 @@ Result<bool> SqliteOperatorStore::UseTotpStep(std::string_view username, std::in
   return (*db)->Changes() == 1;
 }
 
+Result<bool> SqliteOperatorStore::ReplaceTotpSeed(std::string_view username, bool pending,
+                                                  ByteView expected, ByteView replacement) {
+  if (expected.empty() || replacement.empty()) {
+    return Fail(Errc::kInvalidArgument, "a TOTP seed replacement needs both seeds");
+  }
+  auto db = pool_.Acquire(kLeaseTimeout);
+  if (!db) return Fail(db.error());
+  // Two fixed statements (a column name is never spliced from input).
+  auto s = (*db)->PrepareCached(
+      pending ? "UPDATE operators SET totp_pending_secret = :replacement"
+                " WHERE username = :username AND totp_pending_secret = :expected"
+              : "UPDATE operators SET totp_secret = :replacement"
+                " WHERE username = :username AND totp_secret = :expected");
+  if (!s) return Fail(s.error());
+  if (Status b = All({s->BindBlob(":replacement", replacement), s->BindBlob(":expected", expected),
+                      s->BindText(":username", username)});
+      !b) {
+    return Fail(b.error());
+  }
+  if (Status r = s->Run(); !r) return Fail(r.error());
+  if ((*db)->Changes() == 1) return true;
+  auto exists = (*db)->PrepareCached("SELECT 1 FROM operators WHERE username = :username");
+  if (!exists) return Fail(exists.error());
+  if (Status b = exists->BindText(":username", username); !b) return Fail(b.error());
+  auto row = exists->Step();
+  if (!row) return Fail(row.error());
+  if (!*row) {
+    return Fail(Errc::kNotFound, "no operator '" + std::string(username.substr(0, 64)) + "'");
+  }
+  return false;
+}
+
 Status SqliteOperatorStore::InsertSession(const SessionRow& r) {
   auto db = pool_.Acquire(kLeaseTimeout);
   if (!db) return Fail(db.error());

@@ -25,6 +25,8 @@ class SqliteOperatorStore final : public OperatorStore {
   Status SetPendingTotp(std::string_view username, ByteView secret, Timestamp now) override;
   Status EnableTotp(std::string_view username, std::int64_t step, Timestamp now) override;
   Result<bool> UseTotpStep(std::string_view username, std::int64_t step) override;
+  Result<bool> ReplaceTotpSeed(std::string_view username, bool pending, ByteView expected,
+                               ByteView replacement) override;
 
   Status InsertSession(const SessionRow& session) override;
   Result<SessionRow> GetSession(std::string_view secret_hash) override;

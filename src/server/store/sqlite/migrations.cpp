@@ -217,13 +217,34 @@ CREATE TABLE fleet_sample_versions (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<platform::sqlite::Migration, 6> kMigrations = {{
+// v7: static device groups (server/groups) an operator manages, and their members. A
+// deployment names a group in its selector; membership is read when a device checks in, so a
+// rollout to a group writes nothing per device up front. Removing a group or a device removes
+// its memberships.
+constexpr std::string_view kDeviceGroups = R"sql(
+CREATE TABLE device_groups (
+  name       TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE device_group_members (
+  group_name TEXT NOT NULL REFERENCES device_groups (name) ON DELETE CASCADE,
+  device_id  TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  added_at   TEXT NOT NULL,
+  PRIMARY KEY (group_name, device_id)
+) STRICT, WITHOUT ROWID;
+-- The groups of one device, read at check-in when a deployment targets a group.
+CREATE INDEX device_group_members_by_device ON device_group_members (device_id, group_name);
+)sql";
+
+constexpr std::array<platform::sqlite::Migration, 7> kMigrations = {{
     {1, "devices_enrollment_reports", kDevices},
     {2, "repositories", kRepositories},
     {3, "operators", kOperators},
     {4, "audit_log", kAudit},
     {5, "deployments", kDeployments},
     {6, "fleet_history", kFleetHistory},
+    {7, "device_groups", kDeviceGroups},
 }};
 
 }  // namespace
