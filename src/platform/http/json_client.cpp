@@ -175,6 +175,12 @@ Status CheckUrlAllowed(const std::string& url, bool allow_insecure_loopback) {
   if ((parts->scheme == "https" || parts->scheme == "http") && parts->host.empty()) {
     return Fail(Errc::kInvalidArgument, "URL '" + url + "' has no host");
   }
+  // libcurl's parser repairs "https:/host" and "https:host"; a configured URL is taken only as
+  // written, so a typo is reported instead of guessed at.
+  if (url.find("://") != parts->scheme.size()) {
+    return Fail(Errc::kInvalidArgument,
+                "URL '" + url + "' must start with " + parts->scheme + "://");
+  }
   if (parts->scheme == "https") return Ok();
   if (parts->scheme == "http") {
     if (!allow_insecure_loopback) {

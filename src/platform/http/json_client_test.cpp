@@ -179,6 +179,10 @@ TEST_F(JsonClientTest, PlainHttpOnlyToLoopbackAndOnlyWhenAllowed) {
   EXPECT_EQ(CheckUrlAllowed("http://127.0.0.1/", false).error().code(), Errc::kUnsupported);
   EXPECT_EQ(CheckUrlAllowed("file:///etc/passwd", true).error().code(), Errc::kUnsupported);
   EXPECT_EQ(CheckUrlAllowed("not a url", true).error().code(), Errc::kInvalidArgument);
+  // Found by fuzzing the agent's config: libcurl repairs these; we refuse them.
+  EXPECT_EQ(CheckUrlAllowed("https:/ota.example/", false).error().code(), Errc::kInvalidArgument);
+  EXPECT_EQ(CheckUrlAllowed("https:ota.example", false).error().code(), Errc::kInvalidArgument);
+  EXPECT_TRUE(CheckUrlAllowed("HTTPS://ota.example/", false));
 }
 
 TEST_F(JsonClientTest, OriginDropsPathAndKeepsPort) {
