@@ -52,7 +52,7 @@ Result<Bytes> HmacSha256(ByteView key, ByteView data);
 
 // HMAC-SHA256 under a key set up once, for many MACs under the same key (aloftd checks one per
 // authenticated request). HmacSha256 fetches the algorithm and keys a fresh context on every
-// call, which cost ~8x the MAC of a short token; Mac() copies a context keyed at Create().
+// call, which cost ~8x the MAC of a short token; Mac() reuses contexts keyed at Create().
 // Thread-safe: Mac() never changes the shared keyed context. Copyable (shares it).
 class HmacSha256Key {
  public:

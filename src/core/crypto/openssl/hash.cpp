@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
+#include <vector>
 
 #include "core/base/hex.hpp"
 #include "core/crypto/openssl/ossl.hpp"
@@ -117,9 +119,39 @@ Result<Bytes> HmacSha256(ByteView key, ByteView data) {
   return mac;
 }
 
+// The keyed prototype, and contexts copied from it that earlier calls gave back: HMAC's
+// re-init with no key (EVP_MAC_init(ctx, NULL, 0, NULL)) restores the keyed inner and outer
+// states, which is cheap, while EVP_MAC_CTX_dup per call cost about half of the one-shot form.
 struct HmacSha256Key::Context {
+  static constexpr std::size_t kMaxIdle = 64;  // contexts kept for reuse (one per thread in use)
   EVP_MAC_CTX* keyed = nullptr;
-  ~Context() { EVP_MAC_CTX_free(keyed); }
+  mutable std::mutex mutex;
+  mutable std::vector<EVP_MAC_CTX*> idle;
+  ~Context() {
+    for (EVP_MAC_CTX* ctx : idle) EVP_MAC_CTX_free(ctx);
+    EVP_MAC_CTX_free(keyed);
+  }
+  EVP_MAC_CTX* Take() const {
+    {
+      std::lock_guard lock(mutex);
+      if (!idle.empty()) {
+        EVP_MAC_CTX* ctx = idle.back();
+        idle.pop_back();
+        return ctx;
+      }
+    }
+    return EVP_MAC_CTX_dup(keyed);
+  }
+  void Give(EVP_MAC_CTX* ctx) const {
+    {
+      std::lock_guard lock(mutex);
+      if (idle.size() < kMaxIdle) {
+        idle.push_back(ctx);
+        return;
+      }
+    }
+    EVP_MAC_CTX_free(ctx);
+  }
 };
 
 Result<HmacSha256Key> HmacSha256Key::Create(ByteView key) {
@@ -139,14 +171,19 @@ Result<HmacSha256Key> HmacSha256Key::Create(ByteView key) {
 }
 
 Result<Bytes> HmacSha256Key::Mac(ByteView data) const {
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(ctx_->keyed);
+  EVP_MAC_CTX* ctx = ctx_->Take();
   Bytes mac(32);
   std::size_t out_len = 0;
-  const bool ok = ctx != nullptr && EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+  // No key: HMAC starts over from the key the context was set up with.
+  const bool ok = ctx != nullptr && EVP_MAC_init(ctx, nullptr, 0, nullptr) == 1 &&
+                  EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
                   EVP_MAC_final(ctx, mac.data(), &out_len, mac.size()) == 1 &&
                   out_len == mac.size();
-  EVP_MAC_CTX_free(ctx);
-  if (!ok) return ossl::FailWithErrors(Errc::kInternal, "HMAC-SHA256 failed");
+  if (!ok) {
+    EVP_MAC_CTX_free(ctx);  // never reused after a failure
+    return ossl::FailWithErrors(Errc::kInternal, "HMAC-SHA256 failed");
+  }
+  ctx_->Give(ctx);
   return mac;
 }
 
