@@ -1,8 +1,8 @@
 // A stand-in for aloftd's management API v1, in memory, for fast UI-only browser runs
 // (`npm run test:browser:fake`); `npm run test:browser` uses the real aloftd
 // (tests/real-stack.mjs). It follows docs/api/openapi.yaml: cookie sessions with CSRF
-// enforcement, bearer tokens, the role table, devices, releases, deployments that progress on
-// their own, and a hash-chained audit log. It also serves web/dist with the CSP aloftd must send.
+// enforcement, bearer tokens, the role table, devices, static device groups, releases,
+// deployments that progress on their own, and a hash-chained audit log. It also serves web/dist with the CSP aloftd must send.
 //
 //   node tests/fake-server.mjs            # listens on 127.0.0.1:$PORT (default 8765)
 //   import { startFakeServer } from './fake-server.mjs'   # from the browser test runner
@@ -87,6 +87,8 @@ class FakeAloft {
     this.releases = [];
     this.deployments = new Map();
     this.audit = [];
+    // Static groups: name → { name, created_at, created_by, members: Set of device ids }.
+    this.groups = new Map();
     this.nextDeployment = 1;
     this.seed();
   }
@@ -290,6 +292,7 @@ class FakeAloft {
       (!s.devices?.length || s.devices.includes(d.id)) &&
       (!s.tags?.length || s.tags.every((t) => d.tags.includes(t))) &&
       (!s.image_version || d.image_version === s.image_version) &&
+      (!s.group || Boolean(this.groups.get(s.group)?.members.has(d.id))) &&
       Object.entries(s.attributes ?? {}).every(([k, v]) => d.attributes[k] === v),
     ).map((d) => d.id).sort();
   }
@@ -297,8 +300,13 @@ class FakeAloft {
   createDeploymentInternal(actor, body, createdMs, forcedTargets) {
     const release = this.releases.find((r) => r.name === body.release);
     if (!release) throw new HttpError(404, 'not_found', `no release named '${body.release}'`);
+    const group = body.selector?.group;
+    if (group !== undefined && (typeof group !== 'string' || !this.groups.has(group))) {
+      throw new HttpError(404, 'not_found', `no group '${group}' (create it first: POST /api/v1/groups)`);
+    }
     const targets = forcedTargets ?? this.selectDevices(release, body.selector ?? {});
-    if (targets.length === 0) throw new HttpError(400, 'no_matching_devices', 'No accepted device matches this target.');
+    // As aloftd, a group's membership is read at check-in: an empty group is a valid target.
+    if (targets.length === 0 && !group) throw new HttpError(400, 'no_matching_devices', 'No accepted device matches this target.');
     const id = `dep-${String(this.nextDeployment++).padStart(4, '0')}`;
     const dep = {
       id, release: release.name, state: 'active', paused_reason: null, created: iso(createdMs), created_by: actor,
@@ -356,6 +364,9 @@ class FakeAloft {
     const t = this.now();
     for (const dep of this.deployments.values()) {
       if (dep.state !== 'active') continue;
+      // A group's devices join at check-in on aloftd; here targets are fixed at creation, so a
+      // deployment to a group that was empty then waits, as aloftd's would for its deadline.
+      if (dep.targets.length === 0) continue;
       const open = this.phaseTarget(dep, dep.current_phase);
       const rnd = prng(Math.floor(t / 100) + dep.targets.length);
       // Devices start a few at a time, as real ones check in at different moments.
@@ -400,9 +411,43 @@ class FakeAloft {
     return {
       id: dep.id, release: dep.release, state: dep.state, paused_reason: dep.paused_reason, created: dep.created,
       created_by: dep.created_by, current_phase: dep.current_phase, phases: dep.phases,
-      failure_threshold_percent: dep.failure_threshold_percent, counts,
+      failure_threshold_percent: dep.failure_threshold_percent, counts, selector: dep.selector ?? {},
       devices: [...dep.device.values()].filter((e) => e.state !== 'pending' || e.phase <= dep.current_phase).slice(0, 100),
     };
+  }
+
+  // ---- static groups (/api/v1/groups), with aloftd's rules and messages -----------------------
+  groupJson(g) {
+    return { name: g.name, members: g.members.size, created_at: g.created_at, created_by: g.created_by };
+  }
+  groupOrThrow(name) {
+    const g = this.groups.get(name);
+    if (!g) throw new HttpError(404, 'not_found', `no group '${name}'`);
+    return g;
+  }
+  changeMembers(actor, name, body, add) {
+    const g = this.groupOrThrow(name);
+    const ids = body?.devices;
+    if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) {
+      throw new HttpError(400, 'invalid_argument', 'the body must be {"devices": ["device id", ...]}');
+    }
+    if (ids.length === 0) throw new HttpError(400, 'invalid_argument', 'devices must list at least one device id');
+    if (ids.length > 1000) throw new HttpError(400, 'invalid_argument', 'devices lists more than 1000 ids; change the group in several requests');
+    const unknown = ids.filter((id) => !this.devices.has(id));
+    if (unknown.length) {
+      const shown = unknown.slice(0, 20).join(', ') + (unknown.length > 20 ? ` and ${unknown.length - 20} more` : '');
+      this.auditAppend(actor, add ? 'group.members_add' : 'group.members_remove', name, 'failure', {});
+      throw new HttpError(400, 'invalid_argument', `unknown device ids (nothing was changed): ${shown}`);
+    }
+    let changed = 0;
+    for (const id of new Set(ids)) {
+      const had = g.members.has(id);
+      if (add && !had) g.members.add(id);
+      if (!add && had) g.members.delete(id);
+      if (add !== had) changed++;
+    }
+    this.auditAppend(actor, add ? 'group.members_add' : 'group.members_remove', name, 'success', { changed });
+    return { ...this.groupJson(g), [add ? 'added' : 'removed']: changed };
   }
 
   deviceJson(d, withReports = false) {
@@ -592,6 +637,54 @@ export async function startFakeServer({ port = 0, host = '127.0.0.1', distDir, w
       d.status = to;
       fake.auditAppend(p.username, `device.${mm[2]}`, id, 'success', {});
       return send(res, 200, fake.deviceJson(d));
+    }
+
+    // Static groups
+    if (path === '/api/v1/groups' && method === 'GET') {
+      need(p, 'devices.read');
+      const limit = Math.min(Math.max(Number(q.get('limit')) || 100, 1), 1000);
+      const after = q.get('after') ?? '';
+      const list = [...fake.groups.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).filter((g) => !after || g.name > after).slice(0, limit);
+      return send(res, 200, { groups: list.map((g) => fake.groupJson(g)), next_after: list.length === limit ? list.at(-1).name : null });
+    }
+    if (path === '/api/v1/groups' && method === 'POST') {
+      need(p, 'devices.manage');
+      const b = await readBody(req);
+      const name = b.name;
+      if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) {
+        throw new HttpError(400, 'invalid_argument', "group name must be 1-64 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
+      }
+      if (name.includes('..')) throw new HttpError(400, 'invalid_argument', "group name must not contain '..'");
+      if (fake.groups.has(name)) throw new HttpError(409, 'already_exists', `group '${name}' already exists`);
+      const g = { name, created_at: iso(fake.now()), created_by: p.username, members: new Set() };
+      fake.groups.set(name, g);
+      fake.auditAppend(p.username, 'group.create', name, 'success', {});
+      return send(res, 201, fake.groupJson(g));
+    }
+    if ((mm = m(/^\/api\/v1\/groups\/([^/]+)$/)) && method === 'GET') {
+      need(p, 'devices.read');
+      const g = fake.groupOrThrow(decodeURIComponent(mm[1]));
+      const limit = Math.min(Math.max(Number(q.get('limit')) || 100, 1), 1000);
+      const after = q.get('after') ?? '';
+      const devices = [...g.members].sort().filter((id) => !after || id > after).slice(0, limit);
+      return send(res, 200, { ...fake.groupJson(g), devices, next_after: devices.length === limit ? devices.at(-1) : null });
+    }
+    if ((mm = m(/^\/api\/v1\/groups\/([^/]+)$/)) && method === 'DELETE') {
+      need(p, 'devices.manage');
+      const g = fake.groupOrThrow(decodeURIComponent(mm[1]));
+      const users = [...fake.deployments.values()].filter((d) => (d.state === 'active' || d.state === 'paused') && d.selector?.group === g.name).map((d) => d.id);
+      if (users.length) {
+        fake.auditAppend(p.username, 'group.delete', g.name, 'failure', {});
+        throw new HttpError(409, 'group_in_use', `group '${g.name}' is targeted by deployment(s) ${users.join(', ')}; cancel them or wait until they complete`);
+      }
+      fake.groups.delete(g.name);
+      fake.auditAppend(p.username, 'group.delete', g.name, 'success', {});
+      return send(res, 200, { deleted: g.name });
+    }
+    if ((mm = m(/^\/api\/v1\/groups\/([^/]+)\/members(\/remove)?$/)) && method === 'POST') {
+      need(p, 'devices.manage');
+      const b = await readBody(req);
+      return send(res, 200, fake.changeMembers(p.username, decodeURIComponent(mm[1]), b, !mm[2]));
     }
 
     // Releases and keys

@@ -8,10 +8,14 @@ import type {
   CreatedUser,
   Deployment,
   Device,
+  DeviceGroup,
   DevicePage,
   DeviceStatus,
   FleetHistory,
   FleetSummary,
+  GroupChange,
+  GroupMembers,
+  GroupPage,
   NewDeployment,
   OnlineKeys,
   Release,
@@ -85,6 +89,28 @@ export class Api {
   }
   deviceAction(id: string, action: 'accept' | 'reject' | 'revoke'): Promise<Device> {
     return this.client.post<Device>(`/api/v1/devices/${seg(id)}/${action}`);
+  }
+
+  // Static device groups: reading needs devices.read, changes devices.manage.
+  groups(after: string | null, limit: number): Promise<GroupPage> {
+    return this.client.get<GroupPage>('/api/v1/groups', { after, limit });
+  }
+  group(name: string, after: string | null, limit: number): Promise<GroupMembers> {
+    return this.client.get<GroupMembers>(`/api/v1/groups/${seg(name)}`, { after, limit });
+  }
+  createGroup(name: string): Promise<DeviceGroup> {
+    return this.client.post<DeviceGroup>('/api/v1/groups', { name });
+  }
+  // 409 group_in_use while an active or paused deployment targets it (the message names them).
+  async deleteGroup(name: string): Promise<void> {
+    await this.client.request<unknown>('DELETE', `/api/v1/groups/${seg(name)}`);
+  }
+  // All or nothing: unknown ids answer 400 listing them.
+  addGroupMembers(name: string, devices: string[]): Promise<GroupChange> {
+    return this.client.post<GroupChange>(`/api/v1/groups/${seg(name)}/members`, { devices });
+  }
+  removeGroupMembers(name: string, devices: string[]): Promise<GroupChange> {
+    return this.client.post<GroupChange>(`/api/v1/groups/${seg(name)}/members/remove`, { devices });
   }
 
   // Releases and keys

@@ -179,3 +179,51 @@ describe('parseErrorBody', () => {
     expect(isSessionLost(new ApiError(403, 'forbidden', ''))).toBe(false);
   });
 });
+
+describe('Api: static groups', () => {
+  it('reads with GET and changes with the CSRF token, at the documented paths and bodies', async () => {
+    const group = { name: 'lab', members: 1, created_at: '2030-01-01T00:00:00Z', created_by: 'ana' };
+    const f = fakeFetch(
+      [200, session],
+      [200, { groups: [group], next_after: null }],
+      [200, { ...group, devices: ['d1'], next_after: null }],
+      [201, group],
+      [200, { ...group, members: 3, added: 2 }],
+      [200, { ...group, removed: 1 }],
+      [200, { deleted: 'lab' }],
+    );
+    const api = new Api(new ApiClient({ fetch: f.fetch }));
+    await api.signIn('ana', 'pw');
+    expect((await api.groups('g-1', 50)).groups).toEqual([group]);
+    expect((await api.group('lab/x', null, 100)).devices).toEqual(['d1']);
+    await api.createGroup('lab');
+    expect((await api.addGroupMembers('lab', ['d1', 'd2'])).added).toBe(2);
+    expect((await api.removeGroupMembers('lab', ['d1'])).removed).toBe(1);
+    await expect(api.deleteGroup('lab')).resolves.toBeUndefined();
+    const calls = f.calls.slice(1).map((c) => [c.init.method, c.url, c.init.body ?? null, header(c, 'X-CSRF-Token') ?? null]);
+    expect(calls).toEqual([
+      ['GET', '/api/v1/groups?after=g-1&limit=50', null, null],
+      ['GET', '/api/v1/groups/lab%2Fx?limit=100', null, null],
+      ['POST', '/api/v1/groups', '{"name":"lab"}', 'tok-123'],
+      ['POST', '/api/v1/groups/lab/members', '{"devices":["d1","d2"]}', 'tok-123'],
+      ['POST', '/api/v1/groups/lab/members/remove', '{"devices":["d1"]}', 'tok-123'],
+      ['DELETE', '/api/v1/groups/lab', null, 'tok-123'],
+    ]);
+  });
+
+  it("surfaces the server's refusals: unknown ids (400) and a group in use (409)", async () => {
+    const f = fakeFetch(
+      [400, { error: { code: 'invalid_argument', message: 'unknown device ids (nothing was changed): nope-1, nope-2' } }],
+      [409, { error: { code: 'group_in_use', message: "group 'lab' is targeted by deployment(s) dep-7; cancel them or wait until they complete" } }],
+    );
+    const onUnauthenticated = vi.fn();
+    const api = new Api(new ApiClient({ fetch: f.fetch, onUnauthenticated }));
+    await expect(api.addGroupMembers('lab', ['nope-1', 'nope-2'])).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_argument',
+      message: 'unknown device ids (nothing was changed): nope-1, nope-2',
+    });
+    await expect(api.deleteGroup('lab')).rejects.toMatchObject({ status: 409, code: 'group_in_use', message: expect.stringContaining('dep-7') });
+    expect(onUnauthenticated).not.toHaveBeenCalled();
+  });
+});

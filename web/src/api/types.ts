@@ -100,6 +100,8 @@ export interface Selector {
   hardware_id?: string;
   attributes?: Record<string, string>;
   image_version?: string;
+  // A static group by name (GET /api/v1/groups); read when each device checks in.
+  group?: string;
 }
 
 export interface Deployment {
@@ -114,6 +116,8 @@ export interface Deployment {
   failure_threshold_percent: number;
   counts: DeploymentCounts;
   devices?: DeploymentDevice[];
+  // Which devices it targets, as created (aloftd reports it; older servers may not).
+  selector?: Selector;
 }
 
 export interface NewDeployment {
@@ -124,6 +128,31 @@ export interface NewDeployment {
   min_devices_for_threshold: number;
   phase_deadline_seconds: number;
   maintenance_window?: { start: string; end: string };
+}
+
+// Static device groups (/api/v1/groups).
+export interface DeviceGroup {
+  name: string;
+  members: number;
+  created_at: string;
+  created_by: string;
+}
+
+export interface GroupPage {
+  groups: DeviceGroup[];
+  next_after?: string | null;
+}
+
+// GET /api/v1/groups/{name}: the group and one page of its member device ids.
+export interface GroupMembers extends DeviceGroup {
+  devices: string[];
+  next_after?: string | null;
+}
+
+// POST .../members answers `added`, POST .../members/remove answers `removed`: real changes only.
+export interface GroupChange extends DeviceGroup {
+  added?: number;
+  removed?: number;
 }
 
 export interface AuditRecord {

@@ -16,6 +16,8 @@ import { DevicePage } from '../pages/Device';
 import { DevicesPage } from '../pages/Devices';
 import { EnrollmentsPage } from '../pages/Enrollments';
 import { NotFoundPage, NotPermittedPage } from '../pages/Errors';
+import { GroupPage } from '../pages/Group';
+import { GroupsPage } from '../pages/Groups';
 import { OverviewPage } from '../pages/Overview';
 import { ReleasePage } from '../pages/Release';
 import { ReleasesPage } from '../pages/Releases';
@@ -46,6 +48,8 @@ const kNeeds: Partial<Record<RouteName, Permission>> = {
   overview: 'devices.read',
   devices: 'devices.read',
   device: 'devices.read',
+  groups: 'devices.read',
+  group: 'devices.read',
   enrollments: 'devices.read',
   releases: 'releases.read',
   release: 'releases.read',
@@ -61,6 +65,8 @@ function renderPage(route: Route) {
     case 'overview': return <OverviewPage />;
     case 'devices': return <DevicesPage />;
     case 'device': return <DevicePage id={route.params.id ?? ''} />;
+    case 'groups': return <GroupsPage />;
+    case 'group': return <GroupPage name={route.params.name ?? ''} />;
     case 'enrollments': return <EnrollmentsPage />;
     case 'releases': return <ReleasesPage />;
     case 'release': return <ReleasePage name={route.params.name ?? ''} />;

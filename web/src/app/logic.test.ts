@@ -122,6 +122,7 @@ describe('rollout arithmetic', () => {
 describe('deployment wizard', () => {
   it('builds the contract body from the form', () => {
     const { selector, error } = buildSelector({
+      group: '',
       hardware_id: ' rpi4-64 ', tags: 'berlin, canary berlin', image_version: '', devices: 'a\nb,,a', attributes: 'site=berlin\n\nring = canary',
     });
     expect(error).toBeNull();
@@ -139,8 +140,8 @@ describe('deployment wizard', () => {
     });
   });
   it('refuses an empty target, bad attributes and bad windows', () => {
-    expect(buildSelector({ hardware_id: '', tags: ' ', image_version: '', devices: '', attributes: '' }).error).toMatch(/at least one target/);
-    expect(buildSelector({ hardware_id: 'x', tags: '', image_version: '', devices: '', attributes: 'novalue' }).error).toMatch(/key=value/);
+    expect(buildSelector({ group: '', hardware_id: '', tags: ' ', image_version: '', devices: '', attributes: '' }).error).toMatch(/at least one target/);
+    expect(buildSelector({ group: '', hardware_id: 'x', tags: '', image_version: '', devices: '', attributes: 'novalue' }).error).toMatch(/key=value/);
     expect(validateRollout({ ...defaultRollout(), window_enabled: true, window_start: '25:00' })).toMatch(/HH:MM/);
     expect(validateRollout({ ...defaultRollout(), min_devices_for_threshold: 0 })).toMatch(/1 or more/);
     expect(parseList(' , ')).toEqual([]);

@@ -4,6 +4,8 @@ export type RouteName =
   | 'overview'
   | 'devices'
   | 'device'
+  | 'groups'
+  | 'group'
   | 'enrollments'
   | 'releases'
   | 'release'
@@ -25,6 +27,8 @@ const kPatterns: Array<[RouteName, RegExp, string[]]> = [
   ['overview', /^\/$/, []],
   ['devices', /^\/devices$/, []],
   ['device', /^\/devices\/([^/]+)$/, ['id']],
+  ['groups', /^\/groups$/, []],
+  ['group', /^\/groups\/([^/]+)$/, ['name']],
   ['enrollments', /^\/enrollments$/, []],
   ['releases', /^\/releases$/, []],
   ['release', /^\/releases\/([^/]+)$/, ['name']],
@@ -58,6 +62,9 @@ export function matchRoute(pathname: string): Route {
 
 export function devicePath(id: string): string {
   return `/devices/${encodeURIComponent(id)}`;
+}
+export function groupPath(name: string): string {
+  return `/groups/${encodeURIComponent(name)}`;
 }
 export function releasePath(name: string): string {
   return `/releases/${encodeURIComponent(name)}`;

@@ -1,8 +1,12 @@
 // The deployment wizard's form → the contract's POST /api/v1/deployments body. Pure, tested.
 import type { NewDeployment, Selector } from '../api/types';
+import { parseList } from '../util/list';
+import { groupNameProblem } from './groups';
 import { validatePhases } from './progress';
 
 export interface TargetForm {
+  // A static group by name ('' = none); combined with the other criteria like them.
+  group: string;
   hardware_id: string;
   tags: string;
   image_version: string;
@@ -56,12 +60,9 @@ export function defaultRollout(): RolloutForm {
   };
 }
 
-// Splits on commas, whitespace and newlines; drops empties and duplicates, keeps order.
-export function parseList(text: string): string[] {
-  const seen = new Set<string>();
-  for (const part of text.split(/[\s,]+/)) if (part) seen.add(part);
-  return [...seen];
-}
+// Lives in util/list so that groups.ts shares it without an import cycle; re-exported for the
+// wizard's callers and tests.
+export { parseList };
 
 export function parseAttributes(text: string): { value: Record<string, string>; error: string | null } {
   const value: Record<string, string> = {};
@@ -81,13 +82,20 @@ export function buildSelector(form: TargetForm): { selector: Selector; error: st
   const tags = parseList(form.tags);
   const attrs = parseAttributes(form.attributes);
   if (attrs.error) return { selector, error: attrs.error };
+  const group = form.group.trim();
+  if (group) {
+    // Checked here too: a group can arrive from the URL (?group=) rather than the picker.
+    const problem = groupNameProblem(group);
+    if (problem) return { selector, error: problem };
+    selector.group = group;
+  }
   if (devices.length) selector.devices = devices;
   if (tags.length) selector.tags = tags;
   if (form.hardware_id.trim()) selector.hardware_id = form.hardware_id.trim();
   if (form.image_version.trim()) selector.image_version = form.image_version.trim();
   if (Object.keys(attrs.value).length) selector.attributes = attrs.value;
   if (Object.keys(selector).length === 0) {
-    return { selector, error: 'Choose at least one target: a hardware id, tags, a version, attributes or device ids.' };
+    return { selector, error: 'Choose at least one target: a group, a hardware id, tags, a version, attributes or device ids.' };
   }
   return { selector, error: null };
 }

@@ -61,7 +61,7 @@ describe('interface per role', () => {
     expect(deploymentActions('admin', { state: 'completed' })).toEqual([]);
   });
   it('filters navigation and picks a home the role can read', () => {
-    expect(navFor('viewer').map((n) => n.label)).toEqual(['Overview', 'Devices', 'Enrollments', 'Releases', 'Deployments', 'Security']);
+    expect(navFor('viewer').map((n) => n.label)).toEqual(['Overview', 'Devices', 'Groups', 'Enrollments', 'Releases', 'Deployments', 'Security']);
     expect(navFor('auditor').map((n) => n.label)).toEqual(['Audit log', 'Security']);
     expect(navFor('admin').map((n) => n.label)).toContain('Users');
     expect(homeFor('auditor')).toBe('/audit');

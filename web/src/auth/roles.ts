@@ -71,6 +71,7 @@ export interface NavItem {
 export const kNav: readonly NavItem[] = [
   { path: '/', label: 'Overview', needs: 'devices.read' },
   { path: '/devices', label: 'Devices', needs: 'devices.read' },
+  { path: '/groups', label: 'Groups', needs: 'devices.read' },
   { path: '/enrollments', label: 'Enrollments', needs: 'devices.read' },
   { path: '/releases', label: 'Releases', needs: 'releases.read' },
   { path: '/deployments', label: 'Deployments', needs: 'deployments.read' },

@@ -1,15 +1,17 @@
 // One deployment, live: progress by state and by phase, refreshed every 2 s until it ends,
 // with pause, resume and cancel.
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { Deployment } from '../api/types';
 import { deploymentActions, type DeploymentAction } from '../app/actions';
 import { useApp } from '../app/context';
 import { useAction, usePoll, useTitle } from '../app/hooks';
 import { failedShare, finishedDevices, isFinal, phaseStatus, phaseTarget, totalDevices, type PhaseStatus } from '../app/progress';
-import { devicePath } from '../app/routes';
+import { devicePath, groupPath } from '../app/routes';
+import { selectorEntries } from '../app/selector';
 import { StateBar } from '../components/charts';
 import { ConfirmDialog } from '../components/dialog';
-import { Badge, Button, Card, Empty, ErrorNotice, Link, Loading, Notice, PageHeader, Stat } from '../components/ui';
+import { Badge, Button, Card, DefinitionList, Empty, ErrorNotice, Link, Loading, Notice, PageHeader, Stat } from '../components/ui';
 import { formatAge, formatCount, formatDuration, formatTime } from '../util/format';
 
 export const kPollMs = 2000;
@@ -108,6 +110,16 @@ export function DeploymentPage({ id }: { id: string }) {
               tone={failedShare(d.counts) > d.failure_threshold_percent ? 'bad' : (d.counts.failed ?? 0) + (d.counts.rolled_back ?? 0) > 0 ? 'warn' : undefined}
             />
           </div>
+          {selectorEntries(d.selector).length > 0 ? (
+            <Card title="Target">
+              <DefinitionList
+                items={selectorEntries(d.selector).map((e): [string, ComponentChildren] => [
+                  e.label,
+                  e.key === 'group' ? <Link href={groupPath(e.text)}>{e.text}</Link> : e.text,
+                ])}
+              />
+            </Card>
+          ) : null}
           <Card
             title="Devices by state"
             actions={

@@ -5,6 +5,7 @@ import { useApp } from '../app/context';
 import { useAction, useAsync, useTitle } from '../app/hooks';
 import { deploymentPath } from '../app/routes';
 import { navigate, useLocation } from '../app/router';
+import { selectorEntries } from '../app/selector';
 import {
   buildDeployment,
   buildSelector,
@@ -15,9 +16,10 @@ import {
   type TargetForm,
 } from '../app/wizard';
 import { Button, Card, DefinitionList, Empty, ErrorNotice, Loading, Mono, PageHeader } from '../components/ui';
-import { formatBytes, formatDuration } from '../util/format';
+import { formatBytes, formatCount, formatDuration } from '../util/format';
 
 const kSteps = ['Release', 'Target', 'Rollout', 'Review'] as const;
+const kGroupChoices = 1000;
 
 function num(e: Event): number {
   const v = (e.target as HTMLInputElement).valueAsNumber;
@@ -32,9 +34,13 @@ export function DeploymentWizard() {
   const { api, notify } = useApp();
   const location = useLocation();
   const releases = useAsync(() => api.releases(), [api]);
+  // The group picker offers the first kGroupChoices groups; a group page links here with
+  // ?group=, which works for any group.
+  const groups = useAsync(() => api.groups(null, kGroupChoices), [api]);
   const [step, setStep] = useState(0);
-  const [releaseName, setReleaseName] = useState(new URLSearchParams(location.search).get('release') ?? '');
-  const [target, setTarget] = useState<TargetForm>({ hardware_id: '', tags: '', image_version: '', devices: '', attributes: '' });
+  const query = new URLSearchParams(location.search);
+  const [releaseName, setReleaseName] = useState(query.get('release') ?? '');
+  const [target, setTarget] = useState<TargetForm>({ group: query.get('group') ?? '', hardware_id: '', tags: '', image_version: '', devices: '', attributes: '' });
   const [rollout, setRollout] = useState<RolloutForm>(defaultRollout);
   const [problem, setProblem] = useState<string | null>(null);
   const [busy, run, error] = useAction();
@@ -48,6 +54,9 @@ export function DeploymentWizard() {
   }, [release?.name]);
 
   const selector = buildSelector(target);
+  // The listed groups, plus the one from ?group= when it is not among them.
+  const groupChoices: Array<{ name: string; members: number | null }> = (groups.data?.groups ?? []).map((g) => ({ name: g.name, members: g.members }));
+  if (target.group && !groupChoices.some((g) => g.name === target.group)) groupChoices.unshift({ name: target.group, members: null });
   const check = (s: number): string | null => {
     if (s === 0) return release ? null : 'Choose the release to deploy.';
     if (s === 1) return selector.error;
@@ -121,7 +130,19 @@ export function DeploymentWizard() {
         {step === 1 ? (
           <Card title="Which devices?">
             <p class="muted">A device is targeted when it matches every criterion you fill in. Only accepted devices are updated.</p>
+            <ErrorNotice error={groups.error} prefix="Could not load groups." />
             <div class="form-grid">
+              <div class="field">
+                <label for="t-group">Group</label>
+                <select id="t-group" value={target.group} onChange={(e) => setTarget({ ...target, group: text(e) })}>
+                  <option value="">No group</option>
+                  {groupChoices.map((g) => (
+                    <option key={g.name} value={g.name}>
+                      {g.members === null ? g.name : `${g.name} (${formatCount(g.members)} device${g.members === 1 ? '' : 's'})`}
+                    </option>
+                  ))}
+                </select>
+              </div>
               <div class="field">
                 <label for="t-hw">Hardware id</label>
                 {release && release.hardware_ids.length > 0 ? (
@@ -253,10 +274,9 @@ export function DeploymentWizard() {
                 [
                   'Target',
                   <ul class="plain">
-                    {Object.entries(selector.selector).map(([k, v]) => (
-                      <li key={k}>
-                        {k.replace('_', ' ')}:{' '}
-                        {Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? Object.entries(v).map(([a, b]) => `${a}=${b}`).join(', ') : String(v)}
+                    {selectorEntries(selector.selector).map((e) => (
+                      <li key={e.key}>
+                        {e.label}: {e.text}
                       </li>
                     ))}
                   </ul>,

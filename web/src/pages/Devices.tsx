@@ -60,7 +60,7 @@ export function DevicesPage() {
           <input id="f-hw" value={draft.hardware_id} placeholder="e.g. rpi4-64" onInput={(e) => setDraft({ ...draft, hardware_id: (e.target as HTMLInputElement).value })} />
         </div>
         <div class="field">
-          <label for="f-tag">Tag or group</label>
+          <label for="f-tag">Tag</label>
           <input id="f-tag" value={draft.tag} placeholder="e.g. berlin" onInput={(e) => setDraft({ ...draft, tag: (e.target as HTMLInputElement).value })} />
         </div>
         <div class="field">

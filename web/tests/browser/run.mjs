@@ -230,7 +230,7 @@ test('admin sees the fleet overview and versions over time', async ({ page, base
   await page.getByRole('heading', { name: 'Devices that need attention' }).waitFor();
   await page.locator('.barlist').first().waitFor();
   const nav = await page.getByRole('navigation', { name: 'Main' }).innerText();
-  for (const item of ['Overview', 'Devices', 'Enrollments', 'Releases', 'Deployments', 'Audit log', 'Security', 'Users']) {
+  for (const item of ['Overview', 'Devices', 'Groups', 'Enrollments', 'Releases', 'Deployments', 'Audit log', 'Security', 'Users']) {
     expect(nav.includes(item), `admin navigation lacks ${item}`);
   }
   // The figures agree with GET /api/v1/fleet/summary.
@@ -395,7 +395,7 @@ test('viewer sees no mutating controls, and the server refuses the viewer anyway
   await signIn(page, viewer, base);
   const nav = await page.getByRole('navigation', { name: 'Main' }).innerText();
   expect(!nav.includes('Users') && !nav.includes('Audit log'), `viewer navigation shows admin items: ${nav}`);
-  for (const path of ['/', '/devices', '/enrollments', '/releases', '/deployments', '/security']) {
+  for (const path of ['/', '/devices', '/groups', '/enrollments', '/releases', '/deployments', '/security']) {
     await page.goto(`${base}${path}`);
     await noMutatingControls(page, path);
   }
@@ -641,11 +641,103 @@ test('cancel a deployment', async ({ page, base }) => {
   expect((await page.getByRole('button', { name: /Pause|Resume|Cancel deployment/ }).count()) === 0, 'actions remain on a cancelled deployment');
 }, { afterBackground: true });
 
+// After the rollout (a deployment to an empty group admits nobody, but stays out of its way).
+test('operator manages a device group, deploys to it, and deletes it', async ({ page, base }) => {
+  await signIn(page, operator, base);
+  const accepted = await apiFromPage(page, 'GET', '/api/v1/devices?status=accepted&limit=1', { csrf: false });
+  const member = accepted.json?.devices?.[0]?.id;
+  expect(member, 'no accepted device to put in a group');
+  const name = `lab-${Date.now().toString(36)}`;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Groups' }).click();
+  await page.getByRole('heading', { name: 'Device groups' }).waitFor();
+
+  // The server's name rule, checked before sending.
+  await page.getByLabel('Group name').fill('Lab..Rack');
+  await page.getByRole('alert').filter({ hasText: '1-64 characters' }).waitFor();
+  expect(await page.getByRole('button', { name: 'Create group' }).isDisabled(), 'Create group enabled for an invalid name');
+  await page.getByLabel('Group name').fill(name);
+  await page.getByRole('button', { name: 'Create group' }).click();
+  await page.waitForURL((u) => u.pathname === `/groups/${name}`);
+  await page.getByRole('heading', { name }).waitFor();
+  await page.getByText('This group has no devices yet.').waitFor();
+
+  // All or nothing: an unknown id is named in the refusal and nothing is added.
+  await page.getByLabel('Device ids').fill(`${member}\nno-such-device-1`);
+  await page.getByRole('button', { name: 'Add to group' }).click();
+  await page.getByRole('alert').filter({ hasText: 'no-such-device-1' }).waitFor();
+  const unchanged = await apiFromPage(page, 'GET', `/api/v1/groups/${name}`, { csrf: false });
+  expect(unchanged.json?.members === 0, `members after a refused add: ${JSON.stringify(unchanged.json)}`);
+  await page.getByLabel('Device ids').fill(member);
+  await page.getByRole('button', { name: 'Add to group' }).click();
+  await page.getByText(`Added 1 device to ${name}.`).waitFor();
+  await page.getByRole('table', { name: `Devices in group ${name}` }).getByRole('link', { name: member }).waitFor();
+  await page.locator('.page-subtitle', { hasText: '1 member ' }).waitFor();
+  const problems = await a11yProblems(page);
+  expect(problems.length === 0, `group page accessibility problems:\n${problems.join('\n')}`);
+  await shot(page, 'group');
+
+  // A viewer reads the group but is offered no change, and the server refuses one anyway.
+  const viewerContext = await page.context().browser().newContext({ ignoreHTTPSErrors: true });
+  const other = await viewerContext.newPage();
+  await signIn(other, viewer, base);
+  await other.goto(`${base}/groups/${name}`);
+  await other.getByRole('table', { name: `Devices in group ${name}` }).getByRole('link', { name: member }).waitFor();
+  await noMutatingControls(other, 'group detail');
+  const refused = await apiFromPage(other, 'POST', `/api/v1/groups/${name}/members/remove`, { body: { devices: [member] } });
+  expect(refused.status === 403, `viewer removing a member answered ${refused.status}`);
+  await viewerContext.close();
+
+  await page.getByLabel(`Select ${member}`).check();
+  await page.getByRole('button', { name: 'Remove selected (1)' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove from group' }).click();
+  await page.getByText(`Removed 1 device from ${name}.`).waitFor();
+  await page.getByText('This group has no devices yet.').waitFor();
+
+  // Deploy to the (now empty) group: the wizard picks it, the deployment shows it.
+  await page.getByRole('button', { name: 'Deploy to this group' }).click();
+  await page.getByRole('heading', { name: 'New deployment' }).waitFor();
+  await page.getByRole('radio', { name: new RegExp(testRelease.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).check();
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await page.getByRole('heading', { name: 'Which devices?' }).waitFor();
+  await page.locator('#t-group option', { hasText: name }).first().waitFor({ state: 'attached' });
+  expect((await page.getByLabel('Group').inputValue()) === name, 'the wizard did not preselect the group');
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await page.getByLabel('Phase 1 wait in minutes').fill('600');
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await page.getByRole('heading', { name: 'Review' }).waitFor();
+  await page.getByText(`group: ${name}`).waitFor();
+  await page.getByRole('button', { name: 'Start deployment' }).click();
+  await page.waitForURL(/\/deployments\/(?!new\b)[^/?]+$/);
+  const deploymentUrl = page.url();
+  const depId = decodeURIComponent(deploymentUrl.split('/').pop());
+  await page.getByRole('region', { name: 'Target' }).getByRole('link', { name }).waitFor();
+  await shot(page, 'deployment-to-group');
+
+  // A group in use cannot be deleted; the refusal names the deployment.
+  await page.goto(`${base}/groups`);
+  await page.getByRole('button', { name: `Delete group ${name}` }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete group' }).click();
+  await page.getByRole('alert').filter({ hasText: depId }).filter({ hasText: 'group_in_use' }).waitFor();
+  await page.getByRole('link', { name }).waitFor();
+  await shot(page, 'groups-in-use');
+
+  await page.goto(deploymentUrl);
+  await page.getByRole('button', { name: 'Cancel deployment' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel deployment' }).click();
+  await page.locator('.page-subtitle .badge', { hasText: 'cancelled' }).waitFor();
+  await page.goto(`${base}/groups/${name}`);
+  await page.getByRole('button', { name: 'Delete group' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete group' }).click();
+  await page.getByText(`Group ${name} deleted.`).waitFor();
+  await page.getByRole('heading', { name: 'Device groups' }).waitFor();
+  expect((await page.getByRole('link', { name }).count()) === 0, 'deleted group still listed');
+}, { afterBackground: true });
+
 test('every page passes basic accessibility checks', async ({ page, base }) => {
   await signIn(page, admin, base);
   const deployments = await apiFromPage(page, 'GET', '/api/v1/deployments', { csrf: false });
   const devices = await apiFromPage(page, 'GET', '/api/v1/devices?limit=1', { csrf: false });
-  const paths = ['/', '/devices', '/enrollments', '/releases', `/releases/${encodeURIComponent(testRelease)}`, '/deployments', '/deployments/new',
+  const paths = ['/', '/devices', '/groups', '/enrollments', '/releases', `/releases/${encodeURIComponent(testRelease)}`, '/deployments', '/deployments/new',
     '/audit', '/security', '/users', '/account'];
   if (devices.json?.devices?.[0]) paths.push(`/devices/${encodeURIComponent(devices.json.devices[0].id)}`);
   if (deployments.json?.deployments?.[0]) paths.push(`/deployments/${encodeURIComponent(deployments.json.deployments[0].id)}`);
