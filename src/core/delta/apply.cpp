@@ -8,6 +8,7 @@
 
 #include "core/crypto/hash.hpp"
 #include "core/delta/format.hpp"
+#include "core/delta/literal_stream.hpp"
 #include "core/delta/patch.hpp"
 #include "core/delta/zstd_frames.hpp"
 
@@ -54,7 +55,8 @@ Result<PatchHeader> ReadPatchHeader(ByteView patch_prefix) {
   const std::uint8_t* p = patch_prefix.data();
   if (p[8] != format::kVersion || p[9] != 0 || p[10] != 0 || p[11] != 0) {
     return Fail(Errc::kInvalidArgument,
-                "delta patch format version " + std::to_string(p[8]) + " is not supported (expected 1)");
+                "delta patch format version " + std::to_string(p[8]) + " is not supported (expected " +
+                    std::to_string(format::kVersion) + "): create the patch again with this aloftctl");
   }
   PatchHeader header;
   header.source_length = format::GetU64(p + 16);
@@ -85,12 +87,13 @@ struct PatchApplier::State {
   std::uint32_t control_raw = 0, control_comp = 0, diff_raw = 0, diff_comp = 0, extra_comp = 0;
   std::uint64_t prefix_offset = 0, prefix_length = 0;
   std::uint32_t zstd_comp = 0;
-  std::uint8_t codecs[3] = {0, 0, 0};  // ctrl, diff, extra
+  std::uint8_t codecs[2] = {0, 0};  // ctrl, diff
   Bytes payload;        // one block's compressed frames
   Bytes raw;            // one block's decoded bytes (diff then extra, or the target itself)
   Bytes control;
   Bytes staging;
   FrameDecompressor decompressor;
+  LiteralDecoder literals;
 
   State(ByteView s, io::Writer& o, bool verified) : source(s), out(o), source_verified(verified) {}
 
@@ -159,18 +162,17 @@ struct PatchApplier::State {
       diff_raw = format::GetU32(p + 9);
       diff_comp = format::GetU32(p + 13);
       extra_comp = format::GetU32(p + 17);
-      prefix_offset = format::GetU64(p + 21);
-      prefix_length = format::GetU64(p + 29);
-      for (int i = 0; i < 3; ++i) codecs[i] = p[37 + i];
+      prefix_offset = 0;
+      prefix_length = 0;
+      for (int i = 0; i < 2; ++i) codecs[i] = p[21 + i];
       const std::uint64_t extra_raw = diff_raw <= span ? span - diff_raw : 0;
       if (control_raw == 0 || control_raw > format::kMaxControlBytes || diff_raw > span ||
           control_comp == 0 || control_comp > FrameBound(control_raw) ||
           (diff_raw == 0) != (diff_comp == 0) || diff_comp > FrameBound(diff_raw) ||
-          (extra_raw == 0) != (extra_comp == 0) || extra_comp > FrameBound(extra_raw) ||
-          std::any_of(codecs, codecs + 3, [](std::uint8_t c) {
+          (extra_raw == 0) != (extra_comp == 0) || extra_comp > LiteralChunkBound(extra_raw) ||
+          std::any_of(codecs, codecs + 2, [](std::uint8_t c) {
             return c != format::kCodecZstd && c != format::kCodecBzip2;
-          }) ||
-          (codecs[2] != format::kCodecZstd && prefix_length != 0)) {
+          })) {
         return Fail(Corrupt("a block's stream sizes are out of range"));
       }
       payload_size = std::uint64_t{control_comp} + diff_comp + extra_comp;
@@ -233,15 +235,17 @@ struct PatchApplier::State {
     control.resize(control_raw);
     std::span<std::uint8_t> diff(raw.data(), diff_raw);
     std::span<std::uint8_t> extra(raw.data() + diff_raw, span - diff_raw);
-    const ByteView frames[3] = {all.first(control_comp), all.subspan(control_comp, diff_comp),
-                                all.subspan(control_comp + std::size_t{diff_comp}, extra_comp)};
-    const std::span<std::uint8_t> outs[3] = {control, diff, extra};
-    for (int i = 0; i < 3; ++i) {
+    const ByteView frames[2] = {all.first(control_comp), all.subspan(control_comp, diff_comp)};
+    const std::span<std::uint8_t> outs[2] = {control, diff};
+    for (int i = 0; i < 2; ++i) {
       if (outs[i].empty()) continue;
-      Status decoded = codecs[i] == format::kCodecBzip2
-                           ? Bzip2Decompress(frames[i], outs[i])
-                           : decompressor.Decompress(frames[i], outs[i], i == 2 ? prefix : ByteView{});
+      Status decoded = codecs[i] == format::kCodecBzip2 ? Bzip2Decompress(frames[i], outs[i])
+                                                       : decompressor.Decompress(frames[i], outs[i]);
       if (!decoded) return Fail(decoded.error());
+    }
+    if (!extra.empty()) {
+      ByteView chunk = all.subspan(control_comp + std::size_t{diff_comp}, extra_comp);
+      if (auto decoded = literals.Decode(chunk, extra); !decoded) return Fail(decoded.error());
     }
     if (auto executed = Execute(diff, extra); !executed) return executed;
     StartRecord();
@@ -353,10 +357,11 @@ const PatchHeader* PatchApplier::header() const noexcept {
 }
 
 std::size_t PatchApplier::MemoryBound() {
-  // raw block + largest payload (three frames) + control + staging + zstd context and the
-  // small head buffers.
-  return format::kMaxBlockSize + FrameBound(format::kMaxBlockSize) +
-         2 * FrameBound(format::kMaxControlBytes) + kStagingBytes + (1u << 20);
+  // raw block + largest payload (frames and literal chunk) + control + staging + the literal
+  // stream's dictionary + zstd context and the small head buffers.
+  return format::kMaxBlockSize + std::max(FrameBound(format::kMaxBlockSize), LiteralChunkBound(format::kMaxBlockSize)) +
+         2 * FrameBound(format::kMaxControlBytes) + kStagingBytes + LiteralDecoder::MemoryBound() +
+         (1u << 20);
 }
 
 Status ApplyPatch(ByteView source, ByteView patch, io::Writer& out) {

@@ -1,11 +1,13 @@
-// Patch creation: bsdiff matching over the whole images, then each target block encoded two
-// ways and the smaller one kept (docs/delta.md explains why both are needed).
+// Patch creation: matching over the whole images, then each target block encoded the bsdiff
+// way, or, for sources small enough to index whole, also as a zstd frame over the source, and
+// the smaller one kept (docs/delta.md explains why both are needed).
 
 #include <algorithm>
-#include <string>
+#include <optional>
 
 #include "core/crypto/hash.hpp"
 #include "core/delta/format.hpp"
+#include "core/delta/literal_stream.hpp"
 #include "core/delta/matcher.hpp"
 #include "core/delta/patch.hpp"
 #include "core/delta/zstd_frames.hpp"
@@ -13,52 +15,20 @@
 namespace aloft::core::delta {
 namespace {
 
-// Literal bytes below this are compressed on their own: indexing a prefix of up to
-// CreateOptions::prefix_window bytes costs more than it can save on them.
-constexpr std::size_t kPrefixForExtraBytes = 64u << 10;
 // A block whose bsdiff encoding is within this percentage of its size is not tried as a zstd
-// frame over the prefix (see Encode).
+// frame over the source (see Encode).
 constexpr std::uint64_t kTryZstdPercent = 6;
-
-// The source range a block's zstd frames may reference. Small sources are referenced whole
-// (this is zstd's --patch-from); for large ones, a window centred on where the block's
-// bsdiff matches point, which is where related content lives.
-struct Range {
-  std::uint64_t offset = 0;
-  std::uint64_t length = 0;
-};
-
-Range PrefixFor(const std::vector<MatchOp>& ops, std::size_t first, std::size_t end,
-                std::uint64_t block_start, std::uint64_t source_size, std::uint64_t target_size,
-                std::uint64_t window) {
-  if (source_size <= window) return {0, source_size};
-  // The length-weighted median of the matched source positions.
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> points;
-  std::uint64_t total = 0;
-  for (std::size_t i = first; i < end; ++i) {
-    if (ops[i].kind != MatchOp::kDiff) continue;
-    points.emplace_back(ops[i].source_pos, ops[i].length);
-    total += ops[i].length;
-  }
-  std::uint64_t centre = 0;
-  if (total == 0) {
-    centre = target_size == 0 ? 0
-                              : static_cast<std::uint64_t>(static_cast<double>(block_start) /
-                                                           static_cast<double>(target_size) *
-                                                           static_cast<double>(source_size));
-  } else {
-    std::sort(points.begin(), points.end());
-    std::uint64_t seen = 0;
-    for (const auto& [position, weight] : points) {
-      seen += weight;
-      centre = position;
-      if (seen * 2 >= total) break;
-    }
-  }
-  std::uint64_t start = centre > window / 2 ? centre - window / 2 : 0;
-  start = std::min(start, source_size - window);
-  return {start, window};
-}
+// Fewer literal bytes than this are counted at their raw size in that comparison: starting an
+// LZMA encoder costs more than estimating them could change.
+constexpr std::size_t kProbeLiteralBytes = 64u << 10;
+// A stream whose zstd frame is below this share of its raw size (in 1/1000) is nearly all
+// zeros (an unchanged stretch of an image): bzip2 could shave a few bytes off the frame at
+// five to ten times its cost, so it is not tried.
+constexpr std::uint64_t kBzip2WorthPermille = 2;
+// zstd levels for difference streams: a quick look first; the better level only when zstd
+// rather than bzip2 will keep the stream (it wins on mostly-zero streams, where it is cheap).
+constexpr int kDiffProbeLevel = 3;
+constexpr int kDiffLevel = 9;
 
 class BlockEncoder {
  public:
@@ -67,59 +37,92 @@ class BlockEncoder {
       : source_(source),
         target_(target),
         ops_(ops),
-        options_(options),
+        whole_source_frames_(source.size() <= options.prefix_window),
         compressor_(options.level),
-        fast_compressor_(std::min(options.level, 9)) {}
+        diff_probe_compressor_(std::min(options.level, kDiffProbeLevel)),
+        diff_compressor_(std::min(options.level, kDiffLevel)),
+        literals_(/*fast=*/false, target.size()) {}
 
   // Appends block [start, end)'s record and payload to `out`. `first` is the first op that
   // reaches into the block; it is advanced past the ops that end inside it.
   Status Encode(std::uint64_t start, std::uint64_t end, std::size_t& first, Bytes& out) {
     std::size_t stop = first;
     while (stop < ops_.size() && ops_[stop].target_pos < end) ++stop;
-    Range prefix = PrefixFor(ops_, first, stop, start, source_.size(), target_.size(),
-                             options_.prefix_window);
-    ByteView prefix_bytes = source_.subspan(prefix.offset, prefix.length);
-
-    // Way 1: bsdiff's three streams, each with the smaller of two codecs.
     Bytes control;
     Bytes diff;
     Bytes extra;
     SplitStreams(start, end, first, stop, control, diff, extra);
-    const std::uint64_t span = end - start;
-    Bytes bsdiff_record;
-    if (control.size() <= format::kMaxControlBytes) {
-      auto plain = BsdiffRecord(control, diff, extra, {});
-      if (!plain) return Fail(plain.error());
-      bsdiff_record = std::move(*plain);
-      // Literal bytes may also refer to the prefix, when there are enough of them to pay for
-      // indexing it and the block is not about to be tried whole against the prefix anyway.
-      if (extra.size() >= kPrefixForExtraBytes && bsdiff_record.size() * 100 <= span * kTryZstdPercent) {
-        auto referring = BsdiffRecord(control, diff, extra, prefix);
-        if (!referring) return Fail(referring.error());
-        if (referring->size() < bsdiff_record.size()) bsdiff_record = std::move(*referring);
-      }
-    }
     if (first < stop && ops_[stop - 1].target_pos + ops_[stop - 1].length <= end) first = stop;
     else first = stop == 0 ? 0 : stop - 1;
+    const std::uint64_t span = end - start;
 
-    // Way 2: the block as one zstd frame over the prefix (zstd's patch-from, per block).
-    // Only tried when bsdiff left more than kTryZstdPercent of the block: below that bsdiff
-    // wins (measured on esbuild patch releases), and the prefix would cost a full match-finder
-    // pass over up to options.prefix_window bytes.
-    bool try_zstd = bsdiff_record.empty() || bsdiff_record.size() * 100 > span * kTryZstdPercent;
-    if (try_zstd) {
-      auto frame = compressor_.Compress(target_.subspan(start, span), prefix_bytes);
-      if (!frame) return Fail(frame.error());
-      if (bsdiff_record.empty() || frame->size() + format::kZstdPrefixHeadSize < bsdiff_record.size()) {
-        out.push_back(format::kMethodZstdPrefix);
-        format::PutU64(out, prefix.offset);
-        format::PutU64(out, prefix.length);
-        format::PutU32(out, static_cast<std::uint32_t>(frame->size()));
-        out.insert(out.end(), frame->begin(), frame->end());
-        return Ok();
-      }
+    // Way 1: bsdiff's control and difference streams, each with the smaller of two codecs;
+    // the literal bytes go to the patch's literal stream.
+    std::optional<Frame> control_frame;
+    std::optional<Frame> diff_frame;
+    if (control.size() <= format::kMaxControlBytes) {
+      auto c = Encode(control, compressor_, nullptr);
+      if (!c) return Fail(c.error());
+      auto d = Encode(diff, diff_probe_compressor_, &diff_compressor_);
+      if (!d) return Fail(d.error());
+      control_frame = std::move(*c);
+      diff_frame = std::move(*d);
     }
-    out.insert(out.end(), bsdiff_record.begin(), bsdiff_record.end());
+
+    // Way 2: the block as one zstd frame over the whole source (zstd's patch-from, per
+    // block), for sources small enough that indexing them per block is affordable. Only
+    // tried when bsdiff left more than kTryZstdPercent of the block: below that bsdiff wins
+    // (measured on esbuild patch releases). The literals are then estimated on their own, by
+    // a fast LZMA preset: an upper bound of their chunk in the stream (which also gains from
+    // history) at a tenth of the cost.
+    if (whole_source_frames_) {
+      std::uint64_t bsdiff_size = 0;
+      if (control_frame) {
+        bsdiff_size = format::kBsdiffHeadSize + control_frame->bytes.size() + diff_frame->bytes.size() + extra.size();
+      }
+      if (control_frame && bsdiff_size * 100 > span * kTryZstdPercent && extra.size() >= kProbeLiteralBytes) {
+        LiteralEncoder probe(/*fast=*/true, extra.size());
+        auto alone = probe.Append(extra);
+        if (!alone) return Fail(alone.error());
+        bsdiff_size = bsdiff_size - extra.size() + alone->size();
+      }
+      if (!control_frame || bsdiff_size * 100 > span * kTryZstdPercent) {
+        auto frame = compressor_.Compress(target_.subspan(start, span), source_);
+        if (!frame) return Fail(frame.error());
+        if (!control_frame || frame->size() + format::kZstdPrefixHeadSize < bsdiff_size) {
+          out.push_back(format::kMethodZstdPrefix);
+          format::PutU64(out, 0);
+          format::PutU64(out, source_.size());
+          format::PutU32(out, static_cast<std::uint32_t>(frame->size()));
+          out.insert(out.end(), frame->begin(), frame->end());
+          return Ok();
+        }
+      }
+    } else if (!control_frame) {
+      // Pathological controls in a big image: the block as a frame over nothing but itself.
+      auto frame = compressor_.Compress(target_.subspan(start, span), {});
+      if (!frame) return Fail(frame.error());
+      out.push_back(format::kMethodZstdPrefix);
+      format::PutU64(out, 0);
+      format::PutU64(out, 0);
+      format::PutU32(out, static_cast<std::uint32_t>(frame->size()));
+      out.insert(out.end(), frame->begin(), frame->end());
+      return Ok();
+    }
+
+    auto chunk = literals_.Append(extra);
+    if (!chunk) return Fail(chunk.error());
+    out.push_back(format::kMethodBsdiff);
+    format::PutU32(out, static_cast<std::uint32_t>(control.size()));
+    format::PutU32(out, static_cast<std::uint32_t>(control_frame->bytes.size()));
+    format::PutU32(out, static_cast<std::uint32_t>(diff.size()));
+    format::PutU32(out, static_cast<std::uint32_t>(diff_frame->bytes.size()));
+    format::PutU32(out, static_cast<std::uint32_t>(chunk->size()));
+    out.push_back(control_frame->codec);
+    out.push_back(diff_frame->codec);
+    out.insert(out.end(), control_frame->bytes.begin(), control_frame->bytes.end());
+    out.insert(out.end(), diff_frame->bytes.begin(), diff_frame->bytes.end());
+    out.insert(out.end(), chunk->begin(), chunk->end());
     return Ok();
   }
 
@@ -129,48 +132,37 @@ class BlockEncoder {
     Bytes bytes;
   };
 
-  // A kMethodBsdiff record head and payload; the extra stream refers to `prefix` (if not
-  // empty) when zstd codes it.
-  Result<Bytes> BsdiffRecord(const Bytes& control, const Bytes& diff, const Bytes& extra, Range prefix) {
-    ByteView prefix_bytes = source_.subspan(prefix.offset, prefix.length);
-    auto control_frame = Encode(control, {});
-    if (!control_frame) return Fail(control_frame.error());
-    auto diff_frame = Encode(diff, {}, /*diff=*/true);
-    if (!diff_frame) return Fail(diff_frame.error());
-    auto extra_frame = Encode(extra, prefix_bytes);
-    if (!extra_frame) return Fail(extra_frame.error());
-    const bool extra_uses_prefix = prefix.length != 0 && extra_frame->codec == format::kCodecZstd;
-    Bytes record;
-    record.push_back(format::kMethodBsdiff);
-    format::PutU32(record, static_cast<std::uint32_t>(control.size()));
-    format::PutU32(record, static_cast<std::uint32_t>(control_frame->bytes.size()));
-    format::PutU32(record, static_cast<std::uint32_t>(diff.size()));
-    format::PutU32(record, static_cast<std::uint32_t>(diff_frame->bytes.size()));
-    format::PutU32(record, static_cast<std::uint32_t>(extra_frame->bytes.size()));
-    format::PutU64(record, extra_uses_prefix ? prefix.offset : 0);
-    format::PutU64(record, extra_uses_prefix ? prefix.length : 0);
-    for (const Frame* frame : {&*control_frame, &*diff_frame, &*extra_frame}) record.push_back(frame->codec);
-    for (const Frame* frame : {&*control_frame, &*diff_frame, &*extra_frame}) {
-      record.insert(record.end(), frame->bytes.begin(), frame->bytes.end());
-    }
-    return record;
-  }
-  // The smaller of zstd (with `prefix`) and bzip2; nothing for an empty stream. On a
-  // difference stream zstd runs at a cheap level: bzip2 beats even zstd -19 there (by 7 % on
-  // esbuild), and zstd's optimal parser would spend 90 % of the creation time finding out.
-  Result<Frame> Encode(const Bytes& raw, ByteView prefix, bool diff = false) {
+  // The smaller of zstd (with `compressor`) and bzip2; nothing for an empty stream. When
+  // `better` is given, `compressor` is only a probe and zstd's frame, if kept, is redone with
+  // `better`. Difference streams work this way: bzip2 beats even zstd -19 on them unless they
+  // are nearly all zeros (by 7 % on esbuild, in a tenth of the time), so zstd's effort is only
+  // spent where it will be kept.
+  Result<Frame> Encode(const Bytes& raw, FrameCompressor& compressor, FrameCompressor* better) {
     Frame frame;
     if (raw.empty()) return frame;
-    auto zstd = diff ? fast_compressor_.Compress(raw, prefix) : compressor_.Compress(raw, prefix);
+    auto zstd = compressor.Compress(raw, {});
     if (!zstd) return Fail(zstd.error());
-    auto bzip2 = Bzip2Compress(raw);
-    if (!bzip2) return Fail(bzip2.error());
-    if (bzip2->size() < zstd->size()) {
-      frame.codec = format::kCodecBzip2;
-      frame.bytes = std::move(*bzip2);
-    } else {
-      frame.bytes = std::move(*zstd);
+    if (zstd->size() * 1000 >= raw.size() * kBzip2WorthPermille) {
+      auto bzip2 = Bzip2Compress(raw);
+      if (!bzip2) return Fail(bzip2.error());
+      // The better zstd level gains up to ~15 % over the probe: only worth running when
+      // bzip2 does not already beat the probe by more than that.
+      if (better != nullptr && bzip2->size() * 100 >= zstd->size() * 80) {
+        zstd = better->Compress(raw, {});
+        if (!zstd) return Fail(zstd.error());
+        better = nullptr;
+      }
+      if (bzip2->size() < zstd->size()) {
+        frame.codec = format::kCodecBzip2;
+        frame.bytes = std::move(*bzip2);
+        return frame;
+      }
     }
+    if (better != nullptr) {
+      zstd = better->Compress(raw, {});
+      if (!zstd) return Fail(zstd.error());
+    }
+    frame.bytes = std::move(*zstd);
     return frame;
   }
 
@@ -200,8 +192,10 @@ class BlockEncoder {
         continue;
       }
       std::uint64_t source_pos = op.source_pos + (from - op.target_pos);
+      const std::size_t at = diff.size();
+      diff.resize(at + len);
       for (std::uint64_t k = 0; k < len; ++k) {
-        diff.push_back(static_cast<std::uint8_t>(target_[from + k] - source_[source_pos + k]));
+        diff[at + k] = static_cast<std::uint8_t>(target_[from + k] - source_[source_pos + k]);
       }
       if (triples.empty()) {
         start_pos = source_pos;
@@ -222,9 +216,11 @@ class BlockEncoder {
   ByteView source_;
   ByteView target_;
   const std::vector<MatchOp>& ops_;
-  const CreateOptions& options_;
+  const bool whole_source_frames_;
   FrameCompressor compressor_;
-  FrameCompressor fast_compressor_;
+  FrameCompressor diff_probe_compressor_;
+  FrameCompressor diff_compressor_;
+  LiteralEncoder literals_;
 };
 
 }  // namespace
@@ -235,7 +231,7 @@ Status CreatePatch(ByteView source, ByteView target, io::Writer& out, const Crea
   if (options.block_size == 0 || options.block_size > format::kMaxBlockSize) {
     return Fail(Errc::kInvalidArgument, "delta: block size must be 1 byte to 16 MiB");
   }
-  auto ops = FindMatches(source, target);
+  auto ops = FindMatches(source, target, options.match_index);
   if (!ops) return Fail(ops.error());
 
   Bytes header(format::kMagic, format::kMagic + sizeof format::kMagic);

@@ -4,19 +4,21 @@
 // docs/delta.md describes it for people; this file is the authority.
 //
 //   header (kHeaderSize bytes, little-endian integers)
-//     0  magic "ALOFTDLT"          8  version (1)  9..11  zero
+//     0  magic "ALOFTDLT"          8  version (2)  9..11  zero
 //     12 block_size u32            16 source_length u64   24 source SHA-256 (32)
 //     56 target_length u64         64 target SHA-256 (32)
 //   then ceil(target_length / block_size) blocks, block i producing target bytes
 //   [i * block_size, min((i + 1) * block_size, target_length)), each a record head then payload:
 //     kMethodBsdiff:      ctrl_raw u32, ctrl_comp u32, diff_raw u32, diff_comp u32,
-//                         extra_comp u32, prefix_offset u64, prefix_length u64, then one codec
-//                         byte each for ctrl, diff and extra (kCodecZstd or kCodecBzip2)
-//                         payload: ctrl frame, diff frame, extra frame (each absent when its raw
-//                         size is 0). A zstd extra frame was compressed with
-//                         source[prefix_offset, +prefix_length) as its prefix.
+//                         extra_comp u32, then one codec byte each for ctrl and diff
+//                         (kCodecZstd or kCodecBzip2)
+//                         payload: ctrl frame, diff frame (absent when diff_raw is 0), then the
+//                         block's chunk of the patch's literal stream (absent when the block
+//                         has no literal bytes): one LZMA2 stream (literal_stream.hpp) over
+//                         the literal bytes of every kMethodBsdiff block, in block order.
 //     kMethodZstdPrefix:  prefix_offset u64, prefix_length u64, comp u32
 //                         payload: one zstd frame with the source range as its prefix.
+// Version 1 (per-block literal frames) is refused: no such patch was ever shipped.
 // The block size is capped (kMaxBlockSize) so that the applier's buffers are bounded whatever
 // the image size; the source is only ever read in place.
 
@@ -28,7 +30,7 @@
 namespace aloft::core::delta::format {
 
 inline constexpr char kMagic[8] = {'A', 'L', 'O', 'F', 'T', 'D', 'L', 'T'};
-inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::uint8_t kVersion = 2;
 inline constexpr std::size_t kHeaderSize = 96;
 
 inline constexpr std::uint32_t kMaxBlockSize = 16u << 20;
@@ -41,7 +43,10 @@ enum Method : std::uint8_t { kMethodBsdiff = 1, kMethodZstdPrefix = 2 };
 // bzip2's block sorting codes bsdiff's difference stream (long zero runs with sparse small
 // values) about 7 % smaller than zstd -19 and ten times faster; zstd wins on the rest.
 enum Codec : std::uint8_t { kCodecZstd = 1, kCodecBzip2 = 2 };
-inline constexpr std::size_t kBsdiffHeadSize = 1 + 5 * 4 + 2 * 8 + 3;
+inline constexpr std::size_t kBsdiffHeadSize = 1 + 5 * 4 + 2;
+// The literal stream's LZMA2 dictionary: how far back (in literal bytes, across blocks) a
+// block's literals may refer. The decoder's memory grows with it (about this much).
+inline constexpr std::uint32_t kLiteralDictBytes = 16u << 20;
 inline constexpr std::size_t kZstdPrefixHeadSize = 1 + 2 * 8 + 4;
 
 inline void PutU32(Bytes& out, std::uint32_t v) {

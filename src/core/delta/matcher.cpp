@@ -3,6 +3,7 @@
 #include <divsufsort.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -10,28 +11,61 @@
 namespace aloft::core::delta {
 namespace {
 
-// Match lengths are capped: a long run (zero-filled ext4 blocks) would otherwise cost its full
-// length at every binary-search step of every scan position. A capped match still wins the
-// comparison against the current alignment, so the scan advances by this much per search.
-constexpr std::int64_t kMaxMatch = 4096;
-
-std::int64_t MatchLength(const std::uint8_t* a, std::int64_t a_len, const std::uint8_t* b,
-                         std::int64_t b_len) {
-  std::int64_t n = std::min({a_len, b_len, kMaxMatch});
+// The length of the common prefix of a and b, at most `cap`; eight bytes per step.
+std::int64_t CommonPrefix(const std::uint8_t* a, const std::uint8_t* b, std::int64_t cap) {
   std::int64_t i = 0;
-  while (i < n && a[i] == b[i]) ++i;
+  for (; i + 8 <= cap; i += 8) {
+    std::uint64_t x = 0;
+    std::uint64_t y = 0;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    if (x != y) return i + std::countr_zero(x ^ y) / 8;  // little-endian: first differing byte
+  }
+  while (i < cap && a[i] == b[i]) ++i;
   return i;
 }
 
-class Searcher {
+// Exact matches from a suffix array of the whole source: the longest match at every target
+// position, which is what gives bsdiff its quality on executables (code that moved is found
+// even between changed addresses a few bytes apart).
+class SuffixIndex {
  public:
-  Searcher(ByteView source, const std::vector<saidx_t>& sa) : src_(source), sa_(sa) {}
+  // Match lengths are capped: a long run (zero-filled blocks) would otherwise cost its full
+  // length at every binary-search step of every scan position. A capped match still wins the
+  // comparison against the current alignment, so the scan advances by this much per search.
+  static constexpr std::int64_t kMaxMatch = 4096;
+
+  Status Build(ByteView source) {
+    src_ = source;
+    sa_.resize(source.size());
+    if (divsufsort(source.data(), sa_.data(), static_cast<saidx_t>(source.size())) != 0) {
+      return Fail(Errc::kInternal, "delta: suffix sorting failed");
+    }
+    // Where each two-byte prefix starts in the suffix array, so that a search starts inside
+    // its bucket: that skips the first ~16 binary-search steps, the ones that miss the cache.
+    // The one-byte suffix (the source's last byte c) sorts before every "c?" suffix.
+    const std::size_t n = source.size();
+    bucket_.assign(65537, 0);
+    for (std::size_t p = 0; p + 1 < n; ++p) ++bucket_[(std::size_t{source[p]} << 8 | source[p + 1]) + 1];
+    for (std::size_t k = 1; k < bucket_.size(); ++k) bucket_[k] += bucket_[k - 1];
+    const std::size_t last = source[n - 1];
+    for (std::size_t k = (last + 1) << 8; k < bucket_.size(); ++k) ++bucket_[k];
+    return Ok();
+  }
+
+  std::int64_t max_match() const { return kMaxMatch; }
 
   // The longest (capped) match of `needle` among the source's suffixes; its position in *pos.
-  std::int64_t Longest(const std::uint8_t* needle, std::int64_t needle_len, std::int64_t* pos) const {
+  std::int64_t Longest(const std::uint8_t* needle, std::int64_t needle_len, std::int64_t /*hint*/,
+                       std::int64_t* pos) const {
     const auto n = static_cast<std::int64_t>(src_.size());
     std::int64_t lo = 0;
     std::int64_t hi = n - 1;
+    if (needle_len >= 2) {
+      const std::size_t key = std::size_t{needle[0]} << 8 | needle[1];
+      lo = std::max<std::int64_t>(static_cast<std::int64_t>(bucket_[key]) - 1, 0);
+      hi = std::min<std::int64_t>(static_cast<std::int64_t>(bucket_[key + 1]), n - 1);
+    }
     while (hi - lo >= 2) {
       std::int64_t mid = lo + (hi - lo) / 2;
       std::int64_t at = sa_[static_cast<std::size_t>(mid)];
@@ -44,8 +78,8 @@ class Searcher {
     }
     std::int64_t at_lo = sa_[static_cast<std::size_t>(lo)];
     std::int64_t at_hi = sa_[static_cast<std::size_t>(hi)];
-    std::int64_t len_lo = MatchLength(src_.data() + at_lo, n - at_lo, needle, needle_len);
-    std::int64_t len_hi = MatchLength(src_.data() + at_hi, n - at_hi, needle, needle_len);
+    std::int64_t len_lo = CommonPrefix(src_.data() + at_lo, needle, std::min({n - at_lo, needle_len, kMaxMatch}));
+    std::int64_t len_hi = CommonPrefix(src_.data() + at_hi, needle, std::min({n - at_hi, needle_len, kMaxMatch}));
     if (len_lo >= len_hi) {
       *pos = at_lo;
       return len_lo;
@@ -56,7 +90,73 @@ class Searcher {
 
  private:
   ByteView src_;
-  const std::vector<saidx_t>& sa_;
+  std::vector<saidx_t> sa_;
+  std::vector<std::uint32_t> bucket_;
+};
+
+// Exact matches from a hash table of the source sampled every kStep bytes (anchors of kWindow
+// bytes), extended forward; plus the current alignment (`hint`). Any common run of at least
+// kWindow + kStep - 1 bytes is found, in time linear in the images, where suffix sorting a
+// file-system image costs minutes. Shorter matches are left to the block compressor.
+class HashIndex {
+ public:
+  static constexpr std::int64_t kWindow = 32;
+  static constexpr std::int64_t kStep = 16;
+  // Extending along one alignment is cheap here, so runs may be long (fewer scan rounds).
+  static constexpr std::int64_t kMaxMatch = 1 << 20;
+
+  Status Build(ByteView source) {
+    src_ = source;
+    const std::size_t anchors = source.size() / kStep + 1;
+    const int bits = std::max(10, static_cast<int>(std::bit_width(anchors)));
+    shift_ = 64 - bits;
+    table_.assign(std::size_t{1} << bits, 0);
+    // Later anchors overwrite earlier ones with the same hash: one candidate per slot.
+    for (std::size_t p = 0; p + kWindow <= source.size(); p += kStep) {
+      table_[Hash(source.data() + p)] = static_cast<std::uint32_t>(p + 1);
+    }
+    return Ok();
+  }
+
+  std::int64_t max_match() const { return kMaxMatch; }
+
+  std::int64_t Longest(const std::uint8_t* needle, std::int64_t needle_len, std::int64_t hint,
+                       std::int64_t* pos) const {
+    const auto n = static_cast<std::int64_t>(src_.size());
+    std::int64_t best = 0;
+    *pos = 0;
+    if (hint >= 0 && hint < n) {
+      best = CommonPrefix(src_.data() + hint, needle, std::min({n - hint, needle_len, kMaxMatch}));
+      *pos = hint;
+    }
+    if (needle_len >= kWindow) {
+      std::uint32_t slot = table_[Hash(needle)];
+      if (slot != 0 && static_cast<std::int64_t>(slot - 1) != hint) {
+        const std::int64_t at = slot - 1;
+        std::int64_t len = CommonPrefix(src_.data() + at, needle, std::min({n - at, needle_len, kMaxMatch}));
+        if (len > best) {
+          best = len;
+          *pos = at;
+        }
+      }
+    }
+    return best;
+  }
+
+ private:
+  std::size_t Hash(const std::uint8_t* p) const {
+    std::uint64_t w[4];
+    std::memcpy(w, p, sizeof w);
+    std::uint64_t h = w[0] * 0x9E3779B97F4A7C15ull;
+    h = (std::rotl(h, 23) ^ w[1]) * 0xC2B2AE3D27D4EB4Full;
+    h = (std::rotl(h, 23) ^ w[2]) * 0x165667B19E3779F9ull;
+    h = (std::rotl(h, 23) ^ w[3]) * 0x9E3779B97F4A7C15ull;
+    return static_cast<std::size_t>(h >> shift_);
+  }
+
+  ByteView src_;
+  std::vector<std::uint32_t> table_;
+  int shift_ = 64;
 };
 
 void Push(std::vector<MatchOp>& ops, MatchOp::Kind kind, std::int64_t target_pos, std::int64_t length,
@@ -66,27 +166,14 @@ void Push(std::vector<MatchOp>& ops, MatchOp::Kind kind, std::int64_t target_pos
                  static_cast<std::uint64_t>(source_pos)});
 }
 
-}  // namespace
-
-Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target) {
+template <typename Index>
+std::vector<MatchOp> Scan(ByteView source, ByteView target, const Index& index) {
   std::vector<MatchOp> ops;
   const auto old_size = static_cast<std::int64_t>(source.size());
   const auto new_size = static_cast<std::int64_t>(target.size());
-  if (old_size >= std::numeric_limits<saidx_t>::max()) {
-    return Fail(Errc::kTooLarge, "delta: source images of 2 GiB or more are not supported");
-  }
-  if (new_size == 0) return ops;
-  if (old_size == 0) {
-    Push(ops, MatchOp::kExtra, 0, new_size, 0);
-    return ops;
-  }
-  std::vector<saidx_t> sa(static_cast<std::size_t>(old_size));
-  if (divsufsort(source.data(), sa.data(), static_cast<saidx_t>(old_size)) != 0) {
-    return Fail(Errc::kInternal, "delta: suffix sorting failed");
-  }
-  Searcher searcher(source, sa);
   const std::uint8_t* old_data = source.data();
   const std::uint8_t* new_data = target.data();
+  const std::int64_t max_match = index.max_match();
 
   // The loop below follows bsdiff 4.3's: extend the current alignment (lastoffset) while it
   // keeps matching, and start a new approximate match only when some source position beats it
@@ -97,15 +184,15 @@ Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target) {
     std::int64_t old_score = 0;
     std::int64_t scsc = scan += len;
     for (; scan < new_size; ++scan) {
-      len = searcher.Longest(new_data + scan, new_size - scan, &pos);
+      len = index.Longest(new_data + scan, new_size - scan, scan + last_offset, &pos);
       for (; scsc < scan + len; ++scsc) {
         if (scsc + last_offset < old_size && old_data[scsc + last_offset] == new_data[scsc]) ++old_score;
       }
       if ((len == old_score && len != 0) || len > old_score + 8) break;
       // A capped match that the current alignment nearly equals (at most 8 mismatches in
-      // kMaxMatch bytes): keep the alignment and skip the window, as for an exact tie. bsdiff
+      // max_match bytes): keep the alignment and skip the window, as for an exact tie. bsdiff
       // would step one byte at a time here, which in zero-filled image regions is quadratic.
-      if (len == kMaxMatch && old_score + 8 >= len) {
+      if (len == max_match && old_score + 8 >= len) {
         old_score = len;
         break;
       }
@@ -157,6 +244,32 @@ Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target) {
     last_offset = pos - scan;
   }
   return ops;
+}
+
+}  // namespace
+
+Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target, MatchIndex index) {
+  const auto old_size = static_cast<std::int64_t>(source.size());
+  if (old_size >= std::numeric_limits<saidx_t>::max()) {
+    return Fail(Errc::kTooLarge, "delta: source images of 2 GiB or more are not supported");
+  }
+  std::vector<MatchOp> ops;
+  if (target.empty()) return ops;
+  if (source.empty()) {
+    Push(ops, MatchOp::kExtra, 0, static_cast<std::int64_t>(target.size()), 0);
+    return ops;
+  }
+  if (index == MatchIndex::kAuto) {
+    index = source.size() <= kSuffixArrayLimit ? MatchIndex::kSuffixArray : MatchIndex::kHashAnchors;
+  }
+  if (index == MatchIndex::kSuffixArray) {
+    SuffixIndex suffixes;
+    if (auto built = suffixes.Build(source); !built) return Fail(built.error());
+    return Scan(source, target, suffixes);
+  }
+  HashIndex anchors;
+  if (auto built = anchors.Build(source); !built) return Fail(built.error());
+  return Scan(source, target, anchors);
 }
 
 }  // namespace aloft::core::delta

@@ -18,6 +18,7 @@
 
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
+#include "core/delta/matcher.hpp"
 #include "core/io/writer.hpp"
 
 namespace aloft::core::delta {
@@ -38,12 +39,15 @@ std::size_t HeaderBytes();
 Result<PatchHeader> ReadPatchHeader(ByteView patch_prefix);
 
 struct CreateOptions {
-  int level = 19;  // zstd level of every stream; lower is faster and larger
+  int level = 19;  // zstd level of the control streams and whole-block frames; lower is faster
   // Target bytes per block (at most 16 MiB). The applier's memory grows with it.
   std::uint32_t block_size = 16u << 20;
-  // How much of the source a block's zstd frames may reference (the whole source when it is
-  // smaller). Larger finds more matches in big images and costs creation time, not memory.
+  // Blocks are also tried as one zstd frame over the whole source (zstd's --patch-from) when
+  // the source is at most this large. That wins large jumps between executables and costs a
+  // match-finder pass over the source per block; big images do without it (their matches are
+  // found globally, and their literals share one stream).
   std::uint64_t prefix_window = 32u << 20;
+  MatchIndex match_index = MatchIndex::kAuto;  // how exact matches are found (matcher.hpp)
 };
 
 // Writes a patch from `source` to `target` into `out`. Both inputs may be empty or identical.

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/delta/format.hpp"
+#include "core/delta/literal_stream.hpp"
 #include "core/delta/zstd_frames.hpp"
 
 namespace aloft::core::delta {
@@ -115,7 +116,9 @@ TEST(Delta, ManySmallBlocksBothMethods) {
   b.insert(b.end(), tail.begin(), tail.end());
   CreateOptions options;
   options.block_size = 4096;
-  options.prefix_window = 8192;
+  // Every block may be tried as a zstd frame over the whole 180 KB source: a cheap level
+  // keeps that fast (under ASan too); the choice between the methods is the same.
+  options.level = 3;
   ExpectRoundTrip(a, b, options);
   options.block_size = 1;  // a block per byte: every control split at every boundary
   ExpectRoundTrip(Bytes(a.begin(), a.begin() + 3000), Bytes(b.begin(), b.begin() + 2000), options);
@@ -143,6 +146,70 @@ TEST(Delta, ManySmallBlocksBothMethods) {
   EXPECT_TRUE(saw[format::kMethodZstdPrefix]);
 }
 
+// A small "file-system image": 4 KiB blocks of files, some moved far away, some edited, some
+// new (twice: a new file that recurs in a later block), and zero-filled free space.
+struct Images {
+  Bytes a;
+  Bytes b;
+};
+Images FileSystemLike(std::uint32_t seed) {
+  constexpr std::size_t kBlock = 4096;
+  std::vector<Bytes> files;
+  for (std::uint32_t i = 0; i < 96; ++i) files.push_back(i % 5 == 0 ? Bytes(kBlock, 0) : Random(kBlock, seed + i));
+  Images images;
+  for (const Bytes& f : files) images.a.insert(images.a.end(), f.begin(), f.end());
+  std::mt19937 rng(seed);
+  std::shuffle(files.begin(), files.end(), rng);          // files moved across the image
+  for (std::size_t i = 3; i < files.size(); i += 11) files[i][rng() % kBlock] ^= 0x10;  // edited
+  Bytes fresh = Random(kBlock, seed + 1000);
+  files[10] = fresh;
+  files[80] = fresh;                                      // new, and again in a later block
+  for (const Bytes& f : files) images.b.insert(images.b.end(), f.begin(), f.end());
+  return images;
+}
+
+TEST(Delta, HashAnchorsFindMovedAndEditedBlocks) {
+  Images images = FileSystemLike(20);
+  CreateOptions options;
+  options.match_index = MatchIndex::kHashAnchors;
+  options.block_size = 64 << 10;  // several blocks: the literal stream spans them
+  options.prefix_window = 0;      // as for a big image: no whole-source frames
+  ExpectRoundTrip(images.a, images.b, options);
+  // About one new 4 KiB file (its copy in a later block refers back through the literal
+  // stream) plus the controls: far less than the 384 KiB image.
+  const std::size_t size = Create(images.a, images.b, options).size();
+  EXPECT_LT(size, 4096u + 3000u);
+  options.match_index = MatchIndex::kSuffixArray;
+  ExpectRoundTrip(images.a, images.b, options);
+
+  // Growing, shrinking, unrelated and identical images through the anchors, down to sources
+  // shorter than an anchor.
+  options.block_size = 5000;
+  ExpectRoundTrip(images.b, Bytes(images.a.begin(), images.a.begin() + 100'000), options);
+  ExpectRoundTrip(Bytes(images.b.begin(), images.b.begin() + 100'000), images.a, options);
+  ExpectRoundTrip(images.a, images.a, options);
+  ExpectRoundTrip(Random(20, 3), images.a, options);
+  ExpectRoundTrip(images.a, Random(70'000, 4), options);
+}
+
+TEST(Delta, MatchesCoverTheTargetExactlyOnce) {
+  Images images = FileSystemLike(30);
+  for (MatchIndex index : {MatchIndex::kSuffixArray, MatchIndex::kHashAnchors}) {
+    auto ops = FindMatches(images.a, images.b, index);
+    ASSERT_TRUE(ops);
+    std::uint64_t at = 0;
+    for (const MatchOp& op : *ops) {
+      EXPECT_EQ(op.target_pos, at);
+      EXPECT_GT(op.length, 0u);
+      if (op.kind == MatchOp::kDiff) {
+        EXPECT_LE(op.source_pos + op.length, images.a.size());
+      }
+      at += op.length;
+    }
+    EXPECT_EQ(at, images.b.size());
+  }
+}
+
 TEST(Delta, HeaderDescribesBothImages) {
   Bytes a = Random(1000, 8);
   Bytes b = Random(1500, 9);
@@ -157,9 +224,15 @@ TEST(Delta, HeaderDescribesBothImages) {
   Bytes bad_magic = patch;
   bad_magic[0] = 'X';
   EXPECT_EQ(ReadPatchHeader(bad_magic).error().code(), Errc::kInvalidArgument);
-  Bytes bad_version = patch;
-  bad_version[8] = 2;
-  EXPECT_EQ(ReadPatchHeader(bad_version).error().code(), Errc::kInvalidArgument);
+  // Version 1 (per-block literal frames) and unknown versions are refused with a clear error.
+  for (int version : {1, 3}) {
+    Bytes bad_version = patch;
+    bad_version[8] = static_cast<std::uint8_t>(version);
+    auto refused = ReadPatchHeader(bad_version);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code(), Errc::kInvalidArgument);
+    EXPECT_NE(refused.error().ToString().find("create the patch again"), std::string::npos);
+  }
 
   CountingWriter out;
   PatchApplier applier(a, out);
@@ -255,15 +328,14 @@ TEST(Delta, CorruptControlsAreRefused) {
     Bytes extra(100 - diff_raw, 7);
     Bytes c = *compressor.Compress(control);
     Bytes d = diff.empty() ? Bytes{} : *compressor.Compress(diff);
-    Bytes e = extra.empty() ? Bytes{} : *compressor.Compress(extra);
+    LiteralEncoder literals;
+    Bytes e = *literals.Append(extra);
     Bytes out = header;
     out.push_back(format::kMethodBsdiff);
     for (auto v : {control.size(), c.size(), diff.size(), d.size(), e.size()}) {
       format::PutU32(out, static_cast<std::uint32_t>(v));
     }
-    format::PutU64(out, 0);
-    format::PutU64(out, 0);
-    out.insert(out.end(), 3, format::kCodecZstd);
+    out.insert(out.end(), 2, format::kCodecZstd);
     for (const Bytes* f : {&c, &d, &e}) out.insert(out.end(), f->begin(), f->end());
     return out;
   };
@@ -295,6 +367,9 @@ TEST(Delta, CorruptControlsAreRefused) {
   }
   // A control that is valid but yields other bytes passes the block and fails at Finish().
   Bytes wrong = block(control({0, 50, 50, 0}), 50);
+  ASSERT_EQ(wrong.size(), HeaderBytes() + format::kBsdiffHeadSize + format::GetU32(&wrong[HeaderBytes() + 5]) +
+                              format::GetU32(&wrong[HeaderBytes() + 13]) + format::GetU32(&wrong[HeaderBytes() + 17]))
+      << "the hand-made record must follow the format's layout";
   auto applied = Apply(a, wrong, 1);
   ASSERT_FALSE(applied);
   EXPECT_EQ(applied.error().code(), Errc::kVerificationFailed);

@@ -52,8 +52,9 @@ std::size_t FrameBound(std::size_t raw_size);
 
 namespace aloft::core::delta {
 
-// bzip2 (level 9) of a whole buffer, and its strict inverse: exactly one stream, nothing after
-// it, exactly out.size() bytes (kVerificationFailed otherwise). Decoding needs about 3.6 MiB.
+// bzip2 of a whole buffer (level 9's output, with the smallest block that holds the input),
+// and its strict inverse: exactly one stream, nothing after it, exactly out.size() bytes
+// (kVerificationFailed otherwise). Decoding needs at most about 3.6 MiB.
 Result<Bytes> Bzip2Compress(ByteView data);
 Status Bzip2Decompress(ByteView stream, std::span<std::uint8_t> out);
 

@@ -126,12 +126,15 @@ void Builder::AddDelta() {
   create->add_option("OLD", delta_create_.source, "the image devices run now")->required();
   create->add_option("NEW", delta_create_.target, "the image they should run")->required();
   create->add_option("PATCH", delta_create_.patch, "the patch file to write")->required();
-  create->add_option("--level", delta_create_.level, "zstd level of the patch's streams")
+  create
+      ->add_option("--level", delta_create_.level,
+                   "zstd level of the control streams and whole-source frames")
       ->check(CLI::Range(1, 22))
       ->capture_default_str();
   create
       ->add_option("--prefix-window-mib", delta_create_.prefix_window_mib,
-                   "source MiB each block may reference (more: smaller, slower to create)")
+                   "largest source (MiB) whose blocks are also tried as zstd frames over it "
+                   "(more: smaller for mid-sized images, slower to create)")
       ->check(CLI::Range(1, 2048))
       ->capture_default_str();
   CLI::App* apply = Leaf(delta, "apply", "apply PATCH to OLD, verify, and write OUT",
