@@ -451,4 +451,27 @@ inline Bytes Aloftd::TokenKey() const {
   return raw ? *raw : Bytes();
 }
 
+// A suite whose tests share one aloftd (starting one, with its offline repository, takes
+// seconds): started before the suite's first test, stopped after its last. A test is skipped
+// when the server did not start (SetUpTestSuite cannot fail a test itself).
+// CRTP: each suite gets its own server.
+template <class Suite>
+class SharedAloftdTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new Aloftd();
+    server_->SetUp();
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) server_->TearDown();
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    if (server_ == nullptr || !server_->running()) GTEST_SKIP() << "the server did not start";
+  }
+
+  static inline Aloftd* server_ = nullptr;
+};
+
 }  // namespace aloft::server::app::testfix

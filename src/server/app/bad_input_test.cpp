@@ -24,20 +24,8 @@ struct Case {
   int status = 0;  // the exact status expected; 0: any 4xx
 };
 
-class BadInputTest : public ::testing::Test {
+class BadInputTest : public testfix::SharedAloftdTest<BadInputTest> {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testfix::Aloftd();
-    server_->SetUp();
-  }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) server_->TearDown();
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    if (server_ == nullptr || !server_->running()) GTEST_SKIP() << "the server did not start";
-  }
 
   static std::vector<std::string> Admin() { return {Bearer(server_->op("admin").token)}; }
   static std::vector<std::string> DeviceA() { return {Bearer(server_->device("dev-a").token)}; }
@@ -75,9 +63,7 @@ class BadInputTest : public ::testing::Test {
     server_->AuditHead();  // the chain still verifies
   }
 
-  static testfix::Aloftd* server_;
 };
-testfix::Aloftd* BadInputTest::server_ = nullptr;
 
 // JSON that is not JSON, or not the object a route wants.
 const std::vector<std::pair<std::string, std::string>> kMalformed = {

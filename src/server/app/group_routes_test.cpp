@@ -14,20 +14,8 @@ using core::codec::Json;
 using testfix::Bearer;
 using testfix::Reply;
 
-class GroupRoutesTest : public ::testing::Test {
+class GroupRoutesTest : public testfix::SharedAloftdTest<GroupRoutesTest> {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testfix::Aloftd();
-    server_->SetUp();
-  }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) server_->TearDown();
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    if (server_ == nullptr || !server_->running()) GTEST_SKIP() << "the server did not start";
-  }
 
   static Reply Admin(const std::string& method, const std::string& path,
                      const std::string& body = "") {
@@ -50,9 +38,7 @@ class GroupRoutesTest : public ::testing::Test {
     });
   }
 
-  static testfix::Aloftd* server_;
 };
-testfix::Aloftd* GroupRoutesTest::server_ = nullptr;
 
 TEST_F(GroupRoutesTest, CreateListShowChangeAndDeleteAGroup) {
   const std::int64_t head = server_->AuditHead();

@@ -65,20 +65,8 @@ struct Probe {
   std::function<std::string(const std::string& caller, bool allowed)> body;
 };
 
-class PermissionMatrixTest : public ::testing::Test {
+class PermissionMatrixTest : public testfix::SharedAloftdTest<PermissionMatrixTest> {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testfix::Aloftd();
-    server_->SetUp();
-  }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) server_->TearDown();
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    if (server_ == nullptr || !server_->running()) GTEST_SKIP() << "the server did not start";
-  }
 
   static std::vector<std::string> Headers(const std::string& caller) {
     if (caller == "anonymous") return {};
@@ -90,9 +78,7 @@ class PermissionMatrixTest : public ::testing::Test {
   static std::map<std::string, Expectation> Expectations();
   static std::map<std::string, Probe> Probes();
 
-  static testfix::Aloftd* server_;
 };
-testfix::Aloftd* PermissionMatrixTest::server_ = nullptr;
 
 std::function<std::string(const std::string&, bool)> Fixed(std::string body) {
   return [body](const std::string&, bool) { return body; };
