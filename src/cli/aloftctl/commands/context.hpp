@@ -95,4 +95,20 @@ class Context {
   std::unique_ptr<client::ApiClient> api_;
 };
 
+// Runs one API call (`call(ApiClient&)` returning Result<Json>); on success prints the answer:
+// JSON with --json, else `human(answer)`. Returns the exit code.
+template <class Call, class Human>
+int CallApi(Context& ctx, Call call, Human human) {
+  auto api = ctx.Api();
+  if (!api) return ctx.Failed(api.error());
+  auto body = call(**api);
+  if (!body) return ctx.Failed(body.error());
+  if (ctx.global.json) {
+    ctx.PrintJson(*body);
+  } else {
+    human(*body);
+  }
+  return kExitOk;
+}
+
 }  // namespace aloft::cli::aloftctl::commands

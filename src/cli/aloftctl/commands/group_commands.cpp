@@ -1,5 +1,6 @@
 #include "cli/aloftctl/commands/group_commands.hpp"
 
+#include "cli/aloftctl/output/json_cell.hpp"
 #include "cli/aloftctl/output/table.hpp"
 #include "core/base/percent_encode.hpp"
 
@@ -9,29 +10,7 @@ namespace {
 using client::Segment;
 using core::codec::Json;
 
-// A member as text for a table ("-" when absent).
-std::string Text(const Json& object, std::string_view key) {
-  const Json* v = object.Find(key);
-  if (v == nullptr || v->IsNull()) return "-";
-  if (v->IsString()) return v->AsString().empty() ? "-" : v->AsString();
-  if (v->IsInt()) return std::to_string(v->AsInt());
-  return core::codec::DumpJson(*v);
-}
-
-// Runs `call`; on success prints the answer (JSON with --json, else `human`).
-template <class Call, class Human>
-int Run(Context& ctx, Call call, Human human) {
-  auto api = ctx.Api();
-  if (!api) return ctx.Failed(api.error());
-  auto body = call(**api);
-  if (!body) return ctx.Failed(body.error());
-  if (ctx.global.json) {
-    ctx.PrintJson(*body);
-  } else {
-    human(*body);
-  }
-  return kExitOk;
-}
+using output::Cell;
 
 std::string PageQuery(const GroupListArgs& page) {
   std::string query;
@@ -52,14 +31,14 @@ void PrintMore(Context& ctx, const Json& body) {
 
 int GroupList(Context& ctx, const GroupListArgs& args) {
   const std::string path = "/api/v1/groups" + PageQuery(args);
-  return Run(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Get(path); },
       [&](const Json& body) {
         output::Table table({"NAME", "MEMBERS", "CREATED", "BY"});
         if (const Json* groups = body.Find("groups"); groups != nullptr && groups->IsArray()) {
           for (const Json& g : groups->AsArray()) {
-            table.AddRow({Text(g, "name"), Text(g, "members"), Text(g, "created_at"),
-                          Text(g, "created_by")});
+            table.AddRow({Cell(g, "name"), Cell(g, "members"), Cell(g, "created_at"),
+                          Cell(g, "created_by")});
           }
         }
         table.Render(ctx.out());
@@ -69,11 +48,11 @@ int GroupList(Context& ctx, const GroupListArgs& args) {
 
 int GroupShow(Context& ctx, const std::string& name, const GroupListArgs& page) {
   const std::string path = "/api/v1/groups/" + Segment(name) + PageQuery(page);
-  return Run(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Get(path); },
       [&](const Json& body) {
         for (const char* key : {"name", "members", "created_at", "created_by"}) {
-          ctx.out() << key << ": " << output::Printable(Text(body, key)) << "\n";
+          ctx.out() << key << ": " << output::Printable(Cell(body, key)) << "\n";
         }
         if (const Json* devices = body.Find("devices"); devices != nullptr && devices->IsArray()) {
           for (const Json& id : devices->AsArray()) {
@@ -86,7 +65,7 @@ int GroupShow(Context& ctx, const std::string& name, const GroupListArgs& page) 
 
 int GroupCreate(Context& ctx, const std::string& name) {
   const Json body = Json::Object{{"name", name}};
-  return Run(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Post("/api/v1/groups", body); },
       [&](const Json&) {
         ctx.out() << "created group " << output::Printable(name)
@@ -96,7 +75,7 @@ int GroupCreate(Context& ctx, const std::string& name) {
 }
 
 int GroupDelete(Context& ctx, const std::string& name) {
-  return Run(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Delete("/api/v1/groups/" + Segment(name)); },
       [&](const Json&) { ctx.out() << "deleted group " << output::Printable(name) << "\n"; });
 }
@@ -108,13 +87,13 @@ int GroupMembers(Context& ctx, const std::string& name, const std::vector<std::s
   const Json body = Json::Object{{"devices", std::move(ids)}};
   const std::string path =
       "/api/v1/groups/" + Segment(name) + (add ? "/members" : "/members/remove");
-  return Run(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Post(path, body); },
       [&](const Json& answer) {
         ctx.out() << "group " << output::Printable(name) << ": "
-                  << output::Printable(Text(answer, add ? "added" : "removed"))
+                  << output::Printable(Cell(answer, add ? "added" : "removed"))
                   << (add ? " added" : " removed") << ", "
-                  << output::Printable(Text(answer, "members")) << " member(s)\n";
+                  << output::Printable(Cell(answer, "members")) << " member(s)\n";
       });
 }
 

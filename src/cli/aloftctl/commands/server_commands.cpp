@@ -7,6 +7,7 @@
 #include "cli/aloftctl/keys/key_files.hpp"
 #include "cli/aloftctl/keys/online_keys.hpp"
 #include "cli/aloftctl/output/progress.hpp"
+#include "cli/aloftctl/output/json_cell.hpp"
 #include "cli/aloftctl/output/table.hpp"
 #include "cli/aloftctl/repo/signing.hpp"
 #include "core/base/percent_encode.hpp"
@@ -23,20 +24,7 @@ namespace md = core::metadata;
 using client::Segment;
 using core::codec::Json;
 
-// A cell from a JSON member: strings as they are, numbers in decimal, "-" when absent.
-std::string Cell(const Json* value) {
-  if (value == nullptr || value->IsNull()) return "-";
-  if (value->IsString()) return value->AsString().empty() ? "-" : value->AsString();
-  if (value->IsInt()) return std::to_string(value->AsInt());
-  if (value->IsBool()) return value->AsBool() ? "yes" : "no";
-  if (value->IsArray()) {
-    std::string out;
-    for (const Json& item : value->AsArray()) out += (out.empty() ? "" : ",") + Cell(&item);
-    return out.empty() ? "-" : out;
-  }
-  return core::codec::DumpJson(*value);
-}
-std::string Cell(const Json& object, std::string_view key) { return Cell(object.Find(key)); }
+using output::Cell;
 
 const Json::Array& Items(const Json& body, std::string_view key) {
   static const Json::Array kEmpty;
@@ -62,21 +50,6 @@ void PrintFields(std::ostream& out, const Json& object, const std::vector<std::s
     }
     out << key << ": " << output::Printable(Cell(&value)) << "\n";
   }
-}
-
-// Runs `call`; on success prints the answer (JSON, or `human`).
-template <class Call, class Human>
-int Simple(Context& ctx, Call call, Human human) {
-  auto api = ctx.Api();
-  if (!api) return ctx.Failed(api.error());
-  auto body = call(**api);
-  if (!body) return ctx.Failed(body.error());
-  if (ctx.global.json) {
-    ctx.PrintJson(*body);
-  } else {
-    human(*body);
-  }
-  return kExitOk;
 }
 
 // Streams a body to a std::ostream (audit export to stdout).
@@ -375,7 +348,7 @@ int ReleaseUpload(Context& ctx, bool skip_artifacts) {
 }
 
 int ReleaseList(Context& ctx) {
-  return Simple(
+  return CallApi(
       ctx, [](client::ApiClient& api) { return api.Get("/api/v1/releases"); },
       [&ctx](const Json& body) {
         output::Table table({"NAME", "VERSION", "HARDWARE", "COUNTER", "SIZE", "SHA256"});
@@ -393,7 +366,7 @@ int ReleaseList(Context& ctx) {
 }
 
 int ReleaseShow(Context& ctx, const std::string& name) {
-  return Simple(
+  return CallApi(
       ctx, [&name](client::ApiClient& api) { return api.Get("/api/v1/releases/" + Segment(name)); },
       [&ctx](const Json& body) {
         PrintFields(
@@ -414,7 +387,7 @@ int DeviceList(Context& ctx, const DeviceListArgs& args) {
   add("tag", args.tag);
   add("after", args.after);
   if (args.limit > 0) add("limit", std::to_string(args.limit));
-  return Simple(
+  return CallApi(
       ctx, [&query](client::ApiClient& api) { return api.Get("/api/v1/devices" + query); },
       [&ctx](const Json& body) {
         output::Table table(
@@ -435,7 +408,7 @@ int DeviceList(Context& ctx, const DeviceListArgs& args) {
 }
 
 int DeviceShow(Context& ctx, const std::string& id) {
-  return Simple(
+  return CallApi(
       ctx, [&id](client::ApiClient& api) { return api.Get("/api/v1/devices/" + Segment(id)); },
       [&ctx](const Json& body) {
         PrintFields(ctx.out(), body,
@@ -460,7 +433,7 @@ int DeviceShow(Context& ctx, const std::string& id) {
 }
 
 int DeviceDecide(Context& ctx, const std::string& id, const std::string& action) {
-  return Simple(
+  return CallApi(
       ctx,
       [&](client::ApiClient& api) {
         return api.Post("/api/v1/devices/" + Segment(id) + "/" + action, Json::Object{});
@@ -484,7 +457,7 @@ int DevicePreauthorize(Context& ctx, const std::string& id, const std::string& h
   }
   const Json body =
       Json::Object{{"device_id", id}, {"hardware_id", hardware}, {"public_key", key->ToTufJson()}};
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Post("/api/v1/devices/preauthorize", body); },
       [&](const Json&) {
         ctx.out() << "device " << output::Printable(id) << " preauthorized with key "
@@ -494,7 +467,7 @@ int DevicePreauthorize(Context& ctx, const std::string& id, const std::string& h
 
 int EnrollTokenCreate(Context& ctx, int uses, int valid_hours) {
   const Json body = Json::Object{{"uses", uses}, {"valid_hours", valid_hours}};
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Post("/api/v1/enrollment-tokens", body); },
       [&](const Json& answer) {
         ctx.out() << Cell(answer, "token") << "\n";
@@ -523,7 +496,7 @@ int DeployCreate(Context& ctx, const DeployCreateArgs& args) {
     if (!window) return ctx.Usage(window.error().message());
     body["maintenance_window"] = std::move(*window);
   }
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Post("/api/v1/deployments", body); },
       [&](const Json& answer) {
         ctx.out() << "created deployment " << output::Printable(Cell(answer, "id")) << " of "
@@ -536,7 +509,7 @@ int DeployCreate(Context& ctx, const DeployCreateArgs& args) {
 int DeployList(Context& ctx, const std::string& state) {
   const std::string path =
       "/api/v1/deployments" + (state.empty() ? std::string() : "?state=" + PercentEncode(state));
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Get(path); },
       [&](const Json& body) {
         output::Table table({"ID", "RELEASE", "STATE", "PHASE", "SUCCEEDED", "FAILED", "CREATED"});
@@ -552,7 +525,7 @@ int DeployList(Context& ctx, const std::string& state) {
 }
 
 int DeployStatus(Context& ctx, const std::string& id) {
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Get("/api/v1/deployments/" + Segment(id)); },
       [&](const Json& d) {
         PrintFields(ctx.out(), d,
@@ -593,7 +566,7 @@ int DeployAction(Context& ctx, const std::string& id, const std::string& action,
                  const std::string& reason) {
   Json body = Json::Object{};
   if (!reason.empty()) body["reason"] = reason;
-  return Simple(
+  return CallApi(
       ctx,
       [&](client::ApiClient& api) {
         return api.Post("/api/v1/deployments/" + Segment(id) + "/" + action, body);
@@ -606,7 +579,7 @@ int DeployAction(Context& ctx, const std::string& id, const std::string& action,
 
 int DeployPauseAll(Context& ctx, const std::string& reason) {
   const Json body = Json::Object{{"reason", reason}};
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Post("/api/v1/deployments/pause-all", body); },
       [&](const Json& answer) {
         ctx.out() << "paused " << Cell(answer, "paused") << " deployment(s)\n";
@@ -616,7 +589,7 @@ int DeployPauseAll(Context& ctx, const std::string& reason) {
 int AuditList(Context& ctx, std::int64_t after, int limit) {
   std::string path = "/api/v1/audit?limit=" + std::to_string(limit);
   if (after > 0) path += "&after=" + std::to_string(after);
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Get(path); },
       [&](const Json& body) {
         output::Table table({"SEQ", "AT", "ACTOR", "ACTION", "TARGET", "OUTCOME"});
@@ -670,7 +643,7 @@ int AuditExport(Context& ctx, const std::string& output_file) {
 
 int UserAdd(Context& ctx, const std::string& name, const std::string& role) {
   const Json body = Json::Object{{"username", name}, {"role", role}};
-  return Simple(
+  return CallApi(
       ctx, [&](client::ApiClient& api) { return api.Post("/api/v1/users", body); },
       [&](const Json& answer) {
         ctx.out() << "created " << output::Printable(Cell(answer, "username")) << " ("
@@ -681,7 +654,7 @@ int UserAdd(Context& ctx, const std::string& name, const std::string& role) {
 }
 
 int UserList(Context& ctx) {
-  return Simple(
+  return CallApi(
       ctx, [](client::ApiClient& api) { return api.Get("/api/v1/users"); },
       [&](const Json& body) {
         output::Table table({"USERNAME", "ROLE", "TOTP", "CREATED"});
@@ -694,7 +667,7 @@ int UserList(Context& ctx) {
 
 int UserRole(Context& ctx, const std::string& name, const std::string& role) {
   const Json body = Json::Object{{"role", role}};
-  return Simple(
+  return CallApi(
       ctx,
       [&](client::ApiClient& api) {
         return api.Put("/api/v1/users/" + Segment(name) + "/role", body);
