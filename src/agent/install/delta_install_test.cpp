@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "agent/install/chunked_source_for_tests.hpp"
 #include "agent/install/installer.hpp"
 #include "agent/install/mapped_image.hpp"
 #include "agent/install/plan.hpp"
@@ -47,17 +48,9 @@ Bytes MakePatch(ByteView from, ByteView to) {
   return out.bytes();
 }
 
+// The delta tests push the patch in 4093-byte pieces.
 ArtifactSource SourceOf(const Bytes& data, bool* pulled = nullptr) {
-  return [&data, pulled](core::io::Writer& sink) -> Status {
-    if (pulled != nullptr) *pulled = true;
-    ByteView rest = data;
-    while (!rest.empty()) {
-      const std::size_t n = std::min<std::size_t>(4093, rest.size());
-      if (auto ok = sink.Write(rest.first(n)); !ok) return ok;
-      rest = rest.subspan(n);
-    }
-    return Ok();
-  };
+  return ChunkedSource(data, 4093, pulled);
 }
 
 class DeltaInstallTest : public testing::TempDirTest {

@@ -3,6 +3,7 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 #include "agent/install/installer.hpp"
+#include "agent/install/chunked_source_for_tests.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -77,19 +78,6 @@ core::uptane::PayloadInfo PayloadFor(ByteView image, std::string compression) {
   return payload;
 }
 
-// Pushes `data` in odd-sized chunks, as a network would.
-ArtifactSource SourceOf(const Bytes& data, std::size_t chunk = 65521) {
-  return [&data, chunk](core::io::Writer& sink) -> Status {
-    ByteView rest = data;
-    while (!rest.empty()) {
-      const std::size_t n = std::min(chunk, rest.size());
-      if (auto ok = sink.Write(rest.first(n)); !ok) return ok;
-      rest = rest.subspan(n);
-    }
-    return Ok();
-  };
-}
-
 class InstallerTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
@@ -143,13 +131,14 @@ TEST_F(InstallerTest, CompressedImageInstallsVerifiesAndPreparesTrial) {
   std::uint64_t last_out = 0;
   int calls = 0;
   Installer installer(*boot_);
-  const Status ok = installer.Run(plan, SourceOf(artifact), [&](std::uint64_t in, std::uint64_t out) {
+  const auto progress = [&](std::uint64_t in, std::uint64_t out) {
     EXPECT_GE(in, last_in);
     EXPECT_GE(out, last_out);
     last_in = in;
     last_out = out;
     ++calls;
-  });
+  };
+  const Status ok = installer.Run(plan, ChunkedSource(artifact), progress);
   ASSERT_TRUE(ok) << ok.error().ToString();
   EXPECT_EQ(SlotBytes(SlotId::kB), image);
   EXPECT_EQ(last_in, artifact.size());
@@ -166,7 +155,8 @@ TEST_F(InstallerTest, CompressedImageInstallsVerifiesAndPreparesTrial) {
 TEST_F(InstallerTest, UncompressedImageWithPayload) {
   const Bytes image = RandomImage((1 << 20) + 333);
   Installer installer(*boot_);
-  const Status ok = installer.Run(Plan(image, PayloadFor(image, "none")), SourceOf(image, 4096));
+  const Status ok =
+      installer.Run(Plan(image, PayloadFor(image, "none")), ChunkedSource(image, 4096));
   ASSERT_TRUE(ok) << ok.error().ToString();
   EXPECT_EQ(SlotBytes(SlotId::kB), image);
   EXPECT_TRUE(State().TrialPending());
@@ -175,7 +165,7 @@ TEST_F(InstallerTest, UncompressedImageWithPayload) {
 TEST_F(InstallerTest, RawArtifactWithoutPayload) {
   const Bytes image = RandomImage(300000);
   Installer installer(*boot_);
-  const Status ok = installer.Run(Plan(image, std::nullopt), SourceOf(image, 1 << 20));
+  const Status ok = installer.Run(Plan(image, std::nullopt), ChunkedSource(image, 1 << 20));
   ASSERT_TRUE(ok) << ok.error().ToString();
   EXPECT_EQ(SlotBytes(SlotId::kB), image);
 }
@@ -188,7 +178,7 @@ TEST_F(InstallerTest, TamperedCompressedByteFailsAndBootloaderUntouched) {
     Bytes tampered = artifact;
     tampered[where] ^= 0x40;
     const slots::BootState before = State();
-    const Status failed = Installer(*boot_).Run(plan, SourceOf(tampered));
+    const Status failed = Installer(*boot_).Run(plan, ChunkedSource(tampered));
     ASSERT_FALSE(failed) << where;
     EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed) << failed.error().ToString();
     ExpectUntouched(before);
@@ -272,7 +262,7 @@ TEST_F(InstallerTest, WrongImageDigestFailsBeforeTrialBoot) {
   core::uptane::PayloadInfo payload = PayloadFor(image, "zstd");
   payload.sha256 = core::crypto::Sha256Hex(AsBytes("something else"));
   const slots::BootState before = State();
-  const Status failed = Installer(*boot_).Run(Plan(artifact, payload), SourceOf(artifact));
+  const Status failed = Installer(*boot_).Run(Plan(artifact, payload), ChunkedSource(artifact));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed);
   EXPECT_NE(failed.error().message().find("image"), std::string::npos) << failed.error().ToString();
@@ -285,7 +275,7 @@ TEST_F(InstallerTest, DecompressionBombStopsAtSignedLength) {
   ASSERT_LT(bomb.size(), 8192U);
   core::uptane::PayloadInfo payload = PayloadFor(Bytes(1 << 20, 0), "zstd");
   const slots::BootState before = State();
-  const Status failed = Installer(*boot_).Run(Plan(bomb, payload), SourceOf(bomb));
+  const Status failed = Installer(*boot_).Run(Plan(bomb, payload), ChunkedSource(bomb));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code(), Errc::kTooLarge) << failed.error().ToString();
   ExpectUntouched(before);
@@ -298,7 +288,7 @@ TEST_F(InstallerTest, TruncatedStreamFails) {
   const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
   const Bytes truncated(artifact.begin(), artifact.end() - 100);
   const slots::BootState before = State();
-  const Status failed = Installer(*boot_).Run(plan, SourceOf(truncated));
+  const Status failed = Installer(*boot_).Run(plan, ChunkedSource(truncated));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed) << failed.error().ToString();
   ExpectUntouched(before);
@@ -309,7 +299,7 @@ TEST_F(InstallerTest, ActiveSlotIsRefused) {
   InstallPlan plan = Plan(image, std::nullopt);
   plan.target = pair_.a;  // a corrupted or hostile plan aiming at the running slot
   const slots::BootState before = State();
-  const Status failed = Installer(*boot_).Run(plan, SourceOf(image));
+  const Status failed = Installer(*boot_).Run(plan, ChunkedSource(image));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code(), Errc::kInvalidArgument);
   ExpectUntouched(before);
@@ -341,7 +331,7 @@ TEST_F(InstallerTest, SlotWriteErrorFailsCleanly) {
   rlimit limited = old;
   limited.rlim_cur = 2 << 20;
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
-  const Status failed = Installer(*boot_).Run(plan, SourceOf(artifact));
+  const Status failed = Installer(*boot_).Run(plan, ChunkedSource(artifact));
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
   std::signal(SIGXFSZ, old_handler);
   ASSERT_FALSE(failed);
@@ -355,10 +345,10 @@ TEST_F(InstallerTest, PendingTrialOfTargetIsCancelledBeforeWriting) {
   Bytes bad = image;
   bad[0] ^= 1;
   // Even a failed install must not leave the bootloader pointing at the overwritten slot.
-  ASSERT_FALSE(Installer(*boot_).Run(Plan(image, std::nullopt), SourceOf(bad)));
+  ASSERT_FALSE(Installer(*boot_).Run(Plan(image, std::nullopt), ChunkedSource(bad)));
   EXPECT_EQ(State().primary, SlotId::kA);
   EXPECT_FALSE(State().trial);
-  ASSERT_TRUE(Installer(*boot_).Run(Plan(image, std::nullopt), SourceOf(image)));
+  ASSERT_TRUE(Installer(*boot_).Run(Plan(image, std::nullopt), ChunkedSource(image)));
   EXPECT_TRUE(State().TrialPending());
 }
 
@@ -367,7 +357,7 @@ TEST_F(InstallerTest, MemoryDoesNotGrowWithImageSize) {
     const Bytes image = RandomImage(size);
     const Bytes artifact = Compress(image, 1);
     const InstallPlan plan = Plan(artifact, PayloadFor(image, "zstd"));
-    const ArtifactSource source = SourceOf(artifact);
+    const ArtifactSource source = ChunkedSource(artifact);
     Installer installer(*boot_);
     EXPECT_TRUE(boot_->MarkBad(SlotId::kB));
     g_new_bytes = 0;

@@ -29,12 +29,11 @@ Result<SlotFile> SlotFile::Open(const Slot& slot, int flags, mode_t mode, Direct
   if (direct == DirectIo::kWhereSupported) {
     file.fd_.Reset(posix::OpenRetrying(slot.device.c_str(), flags | O_DIRECT, mode));
     file.direct_ = file.fd_.valid();
-  } else {
-    errno = EINVAL;
+    if (file.direct_) return file;
+    // EINVAL: no O_DIRECT on this file system (older tmpfs, some FUSE); go on buffered.
+    if (errno != EINVAL) return Fail(SlotError(errno, "open slot", slot));
   }
-  if (!file.fd_.valid() && errno == EINVAL) {  // no O_DIRECT here (older tmpfs, some FUSE)
-    file.fd_.Reset(posix::OpenRetrying(slot.device.c_str(), flags, mode));
-  }
+  file.fd_.Reset(posix::OpenRetrying(slot.device.c_str(), flags, mode));
   if (!file.fd_.valid()) return Fail(SlotError(errno, "open slot", slot));
   return file;
 }

@@ -77,12 +77,7 @@ Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint
 }
 
 Status SlotWriter::Write(ByteView data) {
-  // Invariant: Write after Finish (or after a move) is a caller bug.
-  if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
-  if (limit_ > 0 && data.size() > limit_ - written()) {
-    return Fail(limit_code_, "slot " + file_->slot().device.string() + ": more than " +
-                                 std::to_string(limit_) + " bytes");
-  }
+  if (auto room = CheckRoom(data.size()); !room) return room;
   while (!data.empty()) {
     const std::size_t n = std::min(data.size(), kChunkSize - fill_);
     std::memcpy(buffers_[current_].get() + fill_, data.data(), n);
@@ -91,6 +86,16 @@ Status SlotWriter::Write(ByteView data) {
     if (fill_ == kChunkSize) {
       if (auto flushed = Flush(); !flushed) return flushed;
     }
+  }
+  return Ok();
+}
+
+Status SlotWriter::CheckRoom(std::size_t n) const {
+  // Invariant: writing after Finish (or after a move) is a caller bug.
+  if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
+  if (limit_ > 0 && n > limit_ - written()) {
+    return Fail(limit_code_, "slot " + file_->slot().device.string() + ": more than " +
+                                 std::to_string(limit_) + " bytes");
   }
   return Ok();
 }
@@ -104,12 +109,8 @@ Result<std::span<std::uint8_t>> SlotWriter::Space() {
 }
 
 Status SlotWriter::Commit(std::size_t n) {
-  if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
+  if (auto room = CheckRoom(n); !room) return room;
   if (n > kChunkSize - fill_) return Fail(Errc::kInternal, "commit beyond the lent space");
-  if (limit_ > 0 && n > limit_ - written()) {
-    return Fail(limit_code_, "slot " + file_->slot().device.string() + ": more than " +
-                                 std::to_string(limit_) + " bytes");
-  }
   fill_ += n;
   if (fill_ == kChunkSize) return Flush();
   return Ok();
@@ -175,7 +176,9 @@ Status VerifySlot(const Slot& slot, std::uint64_t length, ByteView sha256) {
   };
   core::crypto::Hasher hasher(core::crypto::HashAlgorithm::kSha256);
   BackgroundJob io;  // declared after what its jobs use: it finishes them before they go
-  if (auto ok = io.Start(read_into(0, 0)); !ok) return ok;
+  if (length > 0) {
+    if (auto ok = io.Start(read_into(0, 0)); !ok) return ok;
+  }
   std::uint64_t done = 0;
   for (std::size_t i = 0; done < length; i = (i + 1) % SlotWriter::kBufferCount) {
     if (auto ok = io.Wait(); !ok) return ok;

@@ -55,6 +55,7 @@ class SlotWriter final : public core::io::InPlaceWriter {
 
  private:
   SlotWriter() = default;
+  Status CheckRoom(std::size_t n) const;  // open, and n more bytes within the limit
   Status Flush();  // hands the current buffer to the worker and switches to the other one
 
   // Heap-held so their addresses survive moving the writer (the worker uses them).
