@@ -12,7 +12,9 @@
 #   7. v3, whose health check fails (devices on v2 install it by delta): the device rolls back
 #      to v2 by itself, reports it, and the rollout pauses at its failure threshold before it
 #      reaches the rest of the fleet
-#   8. the fleet, the deployments and the verified audit trail
+#   8. v3.0.1, the fix, released without a delta: aloftd builds the delta from v2 itself when
+#      the deployment is created, and the devices install it by that delta
+#   9. the fleet, the deployments and the verified audit trail
 #
 # Exit status 0 only if every step did what it says. Every process it starts is stopped.
 set -euo pipefail
@@ -244,7 +246,22 @@ ok "a device failed its health check on v3, fell back to v2 and reported it"
 ok "the rollout paused itself: $reason"
 
 # ---------------------------------------------------------------------------------------------
-step "8. The fleet, the deployments and the audit trail"
+step "8. v3.0.1 (the fix) released without a delta: aloftd builds one from v2 itself"
+make_image 3.0.1 ok 2.0.0
+ctl release create "$work/images/os-3.0.1.img" --name "os-3.0.1.img.zst" --version 3.0.1 \
+  --hardware demo-board --security-counter 1 > /dev/null 2>&1 || fail "release create 3.0.1"
+ctl release sign --key "${targets_keys[0]}" > /dev/null && ctl release sign --key "${targets_keys[1]}" > /dev/null \
+  || fail "release sign 3.0.1"
+ctl release upload > "$work/upload.log" 2>&1 || fail "release upload 3.0.1: $(cat "$work/upload.log")"
+dep4=$(ctl --json deploy create os-3.0.1.img.zst --to-hardware demo-board --phases 34%,100% \
+  --phase-wait 10s --failure-threshold 34 --deadline 90s | json 'd["id"]') || fail "deploy create 3.0.1"
+ok "deployment $dep4 created; aloftd queued a delta from the image the devices run (v2)"
+wait_deployment "$dep4" 'd["counts"].get("succeeded",0) == 3' 150 "v3.0.1 on every device"
+ctl release deltas | sed 's/^/    /'
+ok "all three devices rebooted into v3.0.1 and committed"
+
+# ---------------------------------------------------------------------------------------------
+step "9. The fleet, the deployments and the audit trail"
 ctl device list | sed 's/^/    /'
 ctl deploy list | sed 's/^/    /'
 ctl audit verify > "$work/audit.log" 2>&1 || fail "audit chain: $(cat "$work/audit.log")"
@@ -254,12 +271,19 @@ if [[ $check == 1 ]]; then
   step "Checks"
   for n in 1 2 3; do
     v=$(device_version "$n")
-    [[ $v == 2.0.0 ]] || fail "dev-$n runs '$v', expected 2.0.0"
+    [[ $v == 3.0.1 ]] || fail "dev-$n runs '$v', expected 3.0.1"
   done
-  ok "every device runs v2 (v3 never stayed anywhere)"
+  ok "every device runs v3.0.1 (v3 never stayed anywhere)"
   grep -q "installed version 3.0.0 by delta" "$work"/dev-*/agent.log \
     || fail "no device installed v3 by its delta from v2"
-  ok "v3 reached the devices on v2 as a delta: $(grep -ho 'by delta ([^)]*)' "$work"/dev-*/agent.log | head -n 1)"
+  ok "v3 reached the devices on v2 as a delta: $(grep -ho 'version 3.0.0 by delta ([^)]*)' "$work"/dev-*/agent.log | head -n 1 | sed 's/.*by delta/by delta/')"
+  ctl --json release deltas | json '[x["state"] for x in d["deltas"] if x["release"] == "os-3.0.1.img.zst"]' \
+    | grep -q ready || fail "aloftd built no delta for v3.0.1"
+  grep -q "installed version 3.0.1 by delta" "$work"/dev-*/agent.log \
+    || fail "no device installed v3.0.1 by the delta aloftd built"
+  ctl --json release deltas | json '[x for x in d["deltas"] if x["release"] == "os-3.0.0.img.zst"]' \
+    | grep -qx '\[\]' || fail "aloftd built a delta the offline keys had signed already"
+  ok "v3.0.1 reached $(grep -l "installed version 3.0.1 by delta" "$work"/dev-*/agent.log | wc -l) device(s) by the delta aloftd built from v2"
   ctl --json deploy status "$dep2" | json 'd["counts"]["succeeded"]' | grep -qx 3 || fail "v2 counts"
   ctl --json deploy status "$dep3" | json 'd["state"]' | grep -qx paused || fail "v3 state"
   ctl --json deploy status "$dep3" | json 'd["counts"].get("succeeded",0)' | grep -qx 0 \
@@ -298,15 +322,15 @@ if [[ $check == 1 ]]; then
   token=$(json 'd["servers"]["'"$server"'"]["token"]' < "$ALOFT_CREDENTIALS")
   devices_restored=$(ALOFT_TOKEN=$token ALOFT_SERVER="https://127.0.0.1:$port2" ctl --json device list | json 'len(d["devices"])')
   releases_restored=$(ALOFT_TOKEN=$token ALOFT_SERVER="https://127.0.0.1:$port2" ctl --json release list | json 'len(d["releases"])')
-  # v1, v2, v3 and v3's delta from v2 (a target of its own)
-  [[ $devices_restored == 3 && $releases_restored == 4 ]] \
+  # v1, v2, v3, v3's delta from v2 (a target of its own) and v3.0.1
+  [[ $devices_restored == 3 && $releases_restored == 5 ]] \
     || fail "restored server has $devices_restored devices and $releases_restored releases"
   kill "$restored_pid"
-  ok "backup restored into a second aloftd: 3 devices, 3 releases and a delta"
+  ok "backup restored into a second aloftd: 3 devices, 4 releases and a delta"
 
   # The kill switch.
   ctl deploy pause-all --reason "incident drill" > /dev/null || fail "pause-all"
-  ctl --json deploy status "$dep2" | json 'd["state"]' | grep -qx paused || fail "pause-all left $dep2 running"
+  ctl --json deploy status "$dep4" | json 'd["state"]' | grep -qx paused || fail "pause-all left $dep4 running"
   ok "deploy pause-all paused every active deployment"
 
   # Revoke a release: the key holders sign targets without it.
@@ -348,5 +372,5 @@ if [[ $check == 1 ]]; then
   ok "audit chain still intact after the drill"
 fi
 
-printf '\n%sDemo complete in %ds: signed releases, a phased rollout, reboots into the new image, an automatic rollback and a self-pausing rollout.%s\n' \
+printf '\n%sDemo complete in %ds: signed releases, a phased rollout, reboots into the new image, an automatic rollback, a self-pausing rollout and a delta the server built.%s\n' \
   "$bold" "$((SECONDS - started))" "$off"

@@ -175,6 +175,7 @@ Result<std::unique_ptr<AgentRuntime>> AgentRuntime::Create(const AgentConfig& co
   uptane_options.director_root = c.director_root.value_or("");
   uptane_options.image_root = c.image_root.value_or("");
   uptane_options.max_metadata_bytes = static_cast<std::size_t>(c.limits.max_metadata_bytes);
+  uptane_options.delta_policy.accept_server_built = c.delta.accept_server_built;
   parts.uptane.emplace(std::move(uptane_options), *parts.metadata_fetcher, *parts.clock);
 
   auto bootloader = MakeBootloader(c);

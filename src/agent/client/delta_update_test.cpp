@@ -233,5 +233,66 @@ TEST_F(DeltaUpdateTest, DeltaTheImageRepositoryNeverSignedIsIgnored) {
   EXPECT_NE(fallbacks[0].find("never signed"), std::string::npos) << fallbacks[0];
 }
 
+// Deltas aloftd built itself: signed by the Director alone, taken only as a transport for the
+// Image-signed image.
+TEST_F(DeltaUpdateTest, InstallsAServerBuiltDelta) {
+  const Bytes patch = MakePatch(v2_.image, v3_.image);
+  const std::string name = core::uptane::DeltaTargetName(v3_.path, core::crypto::Sha256Hex(v2_.image));
+  server_->AssignServerBuilt(v3_, "dep-3", name, v2_.image, patch);
+  CheckResult installed = Check();
+  EXPECT_EQ(installed.outcome, Outcome::kRebootRequested) << installed.message;
+  EXPECT_NE(installed.message.find("by delta"), std::string::npos) << installed.message;
+  EXPECT_EQ(SlotA(), v3_.image);
+  EXPECT_GE(Fetches(name, patch), 1);
+  EXPECT_EQ(Fetches(v3_.path, v3_.Artifact()), 0) << "the full image was never downloaded";
+  EXPECT_TRUE(Fallbacks().empty());
+}
+
+TEST_F(DeltaUpdateTest, AServerBuiltDeltaCannotInstallAnythingButTheSignedImage) {
+  // A compromised server builds a patch to an image of its own and binds it to the release
+  // the Image repository signed: the slot check refuses the result, the full image goes in.
+  Bytes evil = v3_.image;
+  evil[evil.size() / 2] ^= 0xff;
+  const Bytes patch = MakePatch(v2_.image, evil);
+  const std::string name = core::uptane::DeltaTargetName(v3_.path, core::crypto::Sha256Hex(v2_.image));
+  server_->AssignServerBuilt(v3_, "dep-3", name, v2_.image, patch);
+  CheckResult installed = Check();
+  EXPECT_EQ(installed.outcome, Outcome::kRebootRequested) << installed.message;
+  EXPECT_EQ(installed.message.find("by delta"), std::string::npos) << installed.message;
+  EXPECT_EQ(SlotA(), v3_.image) << "slot a holds exactly the signed v3 image";
+  EXPECT_GE(Fetches(v3_.path, v3_.Artifact()), 1);
+  ASSERT_EQ(Fallbacks().size(), 1u);
+}
+
+TEST_F(DeltaUpdateTest, AServerBuiltBindingToAnotherImageIsRefusedBeforeAnyDownload) {
+  Bytes evil = v3_.image;
+  evil[evil.size() / 2] ^= 0xff;
+  const Bytes patch = MakePatch(v2_.image, evil);
+  const std::string name = core::uptane::DeltaTargetName(v3_.path, core::crypto::Sha256Hex(v2_.image));
+  server_->AssignServerBuilt(v3_, "dep-3", name, v2_.image, patch, evil);
+  CheckResult installed = Check();
+  EXPECT_EQ(installed.outcome, Outcome::kRebootRequested) << installed.message;
+  EXPECT_EQ(SlotA(), v3_.image);
+  EXPECT_EQ(Fetches(name, patch), 0);
+  const auto fallbacks = Fallbacks();
+  ASSERT_EQ(fallbacks.size(), 1u);
+  EXPECT_NE(fallbacks[0].find("does not produce the signed image"), std::string::npos)
+      << fallbacks[0];
+}
+
+TEST_F(DeltaUpdateTest, ServerBuiltDeltasCanBeRefusedByConfiguration) {
+  config_.delta.accept_server_built = false;
+  const Bytes patch = MakePatch(v2_.image, v3_.image);
+  const std::string name = core::uptane::DeltaTargetName(v3_.path, core::crypto::Sha256Hex(v2_.image));
+  server_->AssignServerBuilt(v3_, "dep-3", name, v2_.image, patch);
+  CheckResult installed = Check();
+  EXPECT_EQ(installed.outcome, Outcome::kRebootRequested) << installed.message;
+  EXPECT_EQ(SlotA(), v3_.image);
+  EXPECT_EQ(Fetches(name, patch), 0);
+  const auto fallbacks = Fallbacks();
+  ASSERT_EQ(fallbacks.size(), 1u);
+  EXPECT_NE(fallbacks[0].find("accept_server_built"), std::string::npos) << fallbacks[0];
+}
+
 }  // namespace
 }  // namespace aloft::agent::client

@@ -170,6 +170,31 @@ class FakeAloftd {
     PublishLocked();
   }
 
+  // Like a delta aloftd built itself: the Director points at `patch` (served under the target
+  // name `name`) with its own binding from `from_image` to `release`'s image, and the Image
+  // repository knows nothing of it. `binding_image` overrides the image the binding names.
+  void AssignServerBuilt(const Release& release, const std::string& deployment,
+                         const std::string& name, ByteView from_image, const Bytes& patch,
+                         std::optional<Bytes> binding_image = std::nullopt) {
+    Assign(release, deployment);
+    std::lock_guard lock(mutex_);
+    auto& target = director_.targets["targets"].targets.at(release.path);
+    auto custom = core::uptane::ParseDirectorCustom(target.custom);
+    const Bytes& to = binding_image ? *binding_image : release.image;
+    core::metadata::TargetFile file;
+    file.length = static_cast<std::int64_t>(patch.size());
+    file.hashes = {{"sha256", core::crypto::Sha256Hex(patch)}};
+    core::uptane::DeltaRef ref{name, file};
+    ref.server_built = core::uptane::DeltaInfo{
+        core::crypto::Sha256Hex(from_image), static_cast<std::int64_t>(from_image.size()), "",
+        core::crypto::Sha256Hex(to), static_cast<std::int64_t>(to.size())};
+    custom->delta = std::move(ref);
+    target.custom = core::uptane::ToJson(*custom);
+    director_.PublishTargetsChange();
+    server_->SetFile(TargetPathOf(name, patch), patch);
+    PublishLocked();
+  }
+
   // Replaces the bytes served for `release`'s artifact (same URL): a tampered mirror.
   void ServeArtifact(const Release& release, Bytes bytes) {
     server_->SetFile(TargetPath(release), std::move(bytes));

@@ -265,6 +265,15 @@ void ReadLimits(TableReader& top, std::optional<Error>& error, std::string_view 
   reader.RejectUnknownKeys();
 }
 
+void ReadDelta(TableReader& top, std::optional<Error>& error, std::string_view source,
+               AgentConfig& config) {
+  const toml::table* table = top.Table("delta");
+  if (table == nullptr) return;
+  TableReader reader(*table, "delta.", source, error);
+  if (auto v = reader.Bool("accept_server_built")) config.delta.accept_server_built = *v;
+  reader.RejectUnknownKeys();
+}
+
 void ReadHealthChecks(TableReader& top, std::optional<Error>& error, std::string_view source,
                       AgentConfig& config) {
   const toml::node* node = top.Node("health_checks");
@@ -460,6 +469,7 @@ Result<AgentConfig> ParseConfig(std::string_view toml_text, std::string_view sou
   ReadSlots(top, error, source, config);
   ReadBootloader(top, error, source, config);
   ReadLimits(top, error, source, config);
+  ReadDelta(top, error, source, config);
   ReadHealthChecks(top, error, source, config);
   ReadUpdateKeys(top, error, source, config);
   top.RejectUnknownKeys();

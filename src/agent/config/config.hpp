@@ -37,6 +37,9 @@
 //              keep_partial = true              # keep downloaded bytes (0600, <data_dir>/
 //                                               # downloads) to resume after a restart
 //              progress_interval_seconds = 5    # at most one progress report per interval
+//   [delta] accept_server_built = true          # take deltas aloftd computed itself (signed by
+//                                               # the Director only; the slot is still checked
+//                                               # against the Image repository's digest)
 //
 // Rules: unknown keys anywhere are errors (typo safety); paths must be absolute (a daemon's
 // working directory is no anchor); every error reads "<file>: <key>: <what is wrong>".
@@ -82,6 +85,10 @@ struct DownloadConfig {
   std::chrono::seconds progress_interval{5};
 };
 
+struct DeltaConfig {
+  bool accept_server_built = true;  // core::uptane::DeltaPolicy
+};
+
 struct HealthCheck {
   std::vector<std::string> command;  // argv; command[0] is an absolute path
   std::chrono::seconds timeout{60};
@@ -110,6 +117,7 @@ struct AgentConfig {
   // Inventory attributes; `tags` arrive here as attributes["tags"] = "a,b" (sorted, unique).
   std::map<std::string, std::string> attributes;
   DownloadConfig download;
+  DeltaConfig delta;
 };
 
 // ALOFT_AGENT_* variables, name → value.

@@ -116,7 +116,8 @@ Result<RefreshResult> UptaneClient::Refresh(const core::uptane::DeviceIdentity& 
   if (Status refreshed = image.Refresh(); !refreshed) {
     return Fail(std::move(refreshed).error().WithContext("image repository"));
   }
-  auto approved = core::uptane::SelectApprovedImage(targets, image, device);
+  auto approved = core::uptane::SelectApprovedImage(targets, image, device,
+                                                     options_.delta_policy);
   if (!approved) {
     result.image = Result<core::uptane::ApprovedImage>(Fail(std::move(approved).error()));
   } else if (*approved) {

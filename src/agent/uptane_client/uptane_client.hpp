@@ -36,6 +36,7 @@ struct UptaneClientOptions {
   std::filesystem::path director_root;  // trust anchors
   std::filesystem::path image_root;
   std::size_t max_metadata_bytes = std::size_t{1} << 20;  // per metadata file
+  core::uptane::DeltaPolicy delta_policy;                  // which delta pointers to take
 };
 
 // What the Director names for this device, as far as it can be read; filled even when the

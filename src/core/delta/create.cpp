@@ -231,8 +231,12 @@ Status CreatePatch(ByteView source, ByteView target, io::Writer& out, const Crea
   if (options.block_size == 0 || options.block_size > format::kMaxBlockSize) {
     return Fail(Errc::kInvalidArgument, "delta: block size must be 1 byte to 16 MiB");
   }
+  const auto cancelled = [&options] {
+    return options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed);
+  };
   auto ops = FindMatches(source, target, options.match_index);
   if (!ops) return Fail(ops.error());
+  if (cancelled()) return Fail(Errc::kCancelled, "delta: creation cancelled");
 
   Bytes header(format::kMagic, format::kMagic + sizeof format::kMagic);
   header.push_back(format::kVersion);
@@ -250,6 +254,7 @@ Status CreatePatch(ByteView source, ByteView target, io::Writer& out, const Crea
   std::size_t first = 0;
   Bytes block;
   for (std::uint64_t start = 0; start < target.size(); start += options.block_size) {
+    if (cancelled()) return Fail(Errc::kCancelled, "delta: creation cancelled");
     std::uint64_t end = std::min<std::uint64_t>(start + options.block_size, target.size());
     block.clear();
     if (auto encoded = encoder.Encode(start, end, first, block); !encoded) return encoded;

@@ -12,6 +12,7 @@
 // alone — the agent also compares the slot with the image digest signed by the Image
 // repository — but it lets a tool fail early and clearly.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -48,11 +49,15 @@ struct CreateOptions {
   // found globally, and their literals share one stream).
   std::uint64_t prefix_window = 32u << 20;
   MatchIndex match_index = MatchIndex::kAuto;  // how exact matches are found (matcher.hpp)
+  // When set and true, creation stops before the next block (a server shutting down must not
+  // wait for a whole image). Read from another thread's store: hence atomic.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Writes a patch from `source` to `target` into `out`. Both inputs may be empty or identical.
 // Errors: the writer's; kTooLarge for a source of 2 GiB or more (the suffix array is 32-bit);
-// kInvalidArgument for options out of range.
+// kInvalidArgument for options out of range; kCancelled when options.cancel was set (what
+// was written to `out` by then is not a patch).
 Status CreatePatch(ByteView source, ByteView target, io::Writer& out,
                    const CreateOptions& options = {});
 

@@ -400,5 +400,20 @@ TEST(Delta, MemoryBoundIsWithinTheIssueTarget) {
   EXPECT_EQ(CreatePatch({}, {}, out, options).error().code(), Errc::kInvalidArgument);
 }
 
+TEST(Delta, CancelStopsCreation) {
+  const Bytes a = Random(4096, 1);
+  const Bytes b = Random(4096, 2);
+  std::atomic<bool> cancel{true};
+  CreateOptions options;
+  options.block_size = 1024;
+  options.cancel = &cancel;
+  io::BytesWriter out(1 << 20);
+  Status s = CreatePatch(a, b, out, options);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code(), Errc::kCancelled);
+  cancel = false;  // not cancelled: the same options make a patch that applies
+  ExpectRoundTrip(a, b, options);
+}
+
 }  // namespace
 }  // namespace aloft::core::delta

@@ -71,7 +71,7 @@ class DeltaMatchTest : public ::testing::Test {
     config.metadata_url = std::string(kImageBase) + "metadata";
     config.targets_url = std::string(kImageBase) + "targets";
     metadata::Updater updater(config, fetcher, store, image.now);
-    return SelectApprovedImage(director_targets, updater, device);
+    return SelectApprovedImage(director_targets, updater, device, policy);
   }
   // The approved image, which must exist whatever happened to the delta.
   ApprovedImage Approved() {
@@ -87,6 +87,18 @@ class DeltaMatchTest : public ::testing::Test {
   metadata::TargetsMetadata director_targets;
   testing::MemoryFetcher fetcher;
   DeviceIdentity device{"device-1", "rpi4", 3};
+  DeltaPolicy policy;
+
+  // A pointer to a patch the server built: no Image-repository target, the Director's own
+  // binding instead.
+  void AssignServerBuilt(const Bytes& patch, DeltaInfo binding) {
+    AssignWithDelta("os-2.0.img.from-server", patch);
+    auto custom = ParseDirectorCustom(director_targets.targets.at(kFull).custom);
+    ASSERT_TRUE(custom);
+    binding.to_target.clear();
+    custom->delta->server_built = binding;
+    director_targets.targets.at(kFull).custom = ToJson(*custom);
+  }
 };
 
 TEST_F(DeltaMatchTest, SignedDeltaForTheAssignedImageIsApproved) {
@@ -130,6 +142,39 @@ TEST_F(DeltaMatchTest, DeltaToAnotherImageIsIgnored) {
   approved = Approved();
   EXPECT_FALSE(approved.delta);
   EXPECT_NE(approved.delta_problem.find("does not produce the signed image"), std::string::npos);
+}
+
+TEST_F(DeltaMatchTest, ServerBuiltDeltaIsATransportForTheSignedImage) {
+  const Bytes patch = ToBytes("a patch the server computed");
+  AssignServerBuilt(patch, Info());
+  ApprovedImage approved = Approved();
+  ASSERT_TRUE(approved.delta) << approved.delta_problem;
+  EXPECT_TRUE(approved.delta->server_built);
+  EXPECT_EQ(approved.delta->target.hashes.at("sha256"), crypto::Sha256Hex(patch));
+  EXPECT_EQ(approved.delta->info.to_target, kFull);
+  EXPECT_EQ(approved.delta->info.from_sha256, crypto::Sha256Hex(kOld));
+}
+
+TEST_F(DeltaMatchTest, ServerBuiltDeltaMustProduceTheSignedImage) {
+  DeltaInfo other = Info();
+  other.to_sha256 = crypto::Sha256Hex(ToBytes("what a compromised server wants"));
+  AssignServerBuilt(ToBytes("evil patch"), other);
+  ApprovedImage approved = Approved();  // the full image stays approved
+  EXPECT_FALSE(approved.delta);
+  EXPECT_NE(approved.delta_problem.find("does not produce the signed image"), std::string::npos);
+
+  DeltaInfo longer = Info();
+  longer.to_length += 1;
+  AssignServerBuilt(ToBytes("evil patch"), longer);
+  EXPECT_FALSE(Approved().delta);
+}
+
+TEST_F(DeltaMatchTest, ServerBuiltDeltasCanBeTurnedOff) {
+  AssignServerBuilt(ToBytes("a patch the server computed"), Info());
+  policy.accept_server_built = false;
+  ApprovedImage approved = Approved();
+  EXPECT_FALSE(approved.delta);
+  EXPECT_NE(approved.delta_problem.find("accept_server_built"), std::string::npos);
 }
 
 TEST_F(DeltaMatchTest, AFullImageIsNoDelta) {
@@ -184,9 +229,25 @@ TEST(DeltaCustom, RoundTripsAndValidates) {
   ASSERT_TRUE(director->delta);
   EXPECT_EQ(director->delta->target, "os.img.from-aaaa");
   EXPECT_EQ(director->delta->file.hashes.at("sha256"), std::string(64, 'c'));
+  EXPECT_FALSE(director->delta->server_built);
   codec::Json no_sha = ToJson(d);
   no_sha["delta"]["hashes"] = codec::Json::Object{{"sha512", std::string(128, 'c')}};
   EXPECT_FALSE(ParseDirectorCustom(no_sha));
+
+  d.delta->server_built = DeltaInfo{std::string(64, 'a'), 10, "", std::string(64, 'B'), 20};
+  codec::Json built = ToJson(d);
+  EXPECT_EQ(built["delta"]["builtBy"].AsString(), "server");
+  director = ParseDirectorCustom(built);
+  ASSERT_TRUE(director) << director.error().ToString();
+  ASSERT_TRUE(director->delta->server_built);
+  EXPECT_EQ(director->delta->server_built->to_sha256, std::string(64, 'b'));
+  EXPECT_EQ(director->delta->server_built->from_length, 10);
+  codec::Json by_whom = built;
+  by_whom["delta"]["builtBy"] = "image-repository";  // only the one value is known
+  EXPECT_FALSE(ParseDirectorCustom(by_whom));
+  codec::Json no_binding = built;
+  no_binding["delta"].AsObject().erase("toSha256");
+  EXPECT_FALSE(ParseDirectorCustom(no_binding));
 }
 
 TEST(DeltaCustom, TargetNameAndImageDigest) {

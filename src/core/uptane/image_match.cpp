@@ -34,7 +34,7 @@ Status SameImage(const metadata::TargetFile& director, const metadata::TargetFil
 
 Result<std::optional<ApprovedImage>> SelectApprovedImage(
     const metadata::TargetsMetadata& director_targets, metadata::Updater& image_repo,
-    const DeviceIdentity& device) {
+    const DeviceIdentity& device, const DeltaPolicy& policy) {
   if (director_targets.targets.empty()) return std::optional<ApprovedImage>{};
   // An A/B device installs one image at a time; a list is not an instruction we can follow.
   if (director_targets.targets.size() > 1) {
@@ -83,12 +83,42 @@ Result<std::optional<ApprovedImage>> SelectApprovedImage(
                                      std::to_string(device.installed_security_counter));
   }
   ApprovedImage approved{path, image_target->file, std::move(*image), std::move(*director), {}, {}};
-  ResolveDelta(approved, image_repo);
+  ResolveDelta(approved, image_repo, policy);
   return std::optional<ApprovedImage>{std::move(approved)};
 }
 
+namespace {
+
+// Whether a delta's binding produces `approved`'s image: its signed digest and length.
+bool ProducesApprovedImage(const DeltaInfo& info, const ApprovedImage& approved) {
+  auto want = HexDecode(ImageSha256Hex(approved.target, approved.image));
+  auto have = HexDecode(info.to_sha256);
+  return want && have && crypto::ConstantTimeEqual(*want, *have) &&
+         info.to_length == ImageLength(approved.target, approved.image);
+}
+
+Result<ApprovedDelta> CheckServerBuiltDelta(const DeltaRef& ref, const ApprovedImage& approved,
+                                            const DeltaPolicy& policy) {
+  if (!policy.accept_server_built) {
+    return Fail(Errc::kVerificationFailed,
+                "delta " + ref.target + " was built by the server, and delta.accept_server_built "
+                                        "is off");
+  }
+  DeltaInfo info = *ref.server_built;
+  info.to_target = approved.target_path;
+  if (!ProducesApprovedImage(info, approved)) {
+    return Fail(Errc::kVerificationFailed, "server-built delta " + ref.target +
+                                               " does not produce the signed image of " +
+                                               approved.target_path);
+  }
+  return ApprovedDelta{ref.target, ref.file, std::move(info), true};
+}
+
+}  // namespace
+
 Result<ApprovedDelta> CheckDelta(const DeltaRef& ref, const ApprovedImage& approved,
-                                 metadata::Updater& image_repo) {
+                                 metadata::Updater& image_repo, const DeltaPolicy& policy) {
+  if (ref.server_built) return CheckServerBuiltDelta(ref, approved, policy);
   auto signed_delta = image_repo.FindTarget(ref.target);
   if (!signed_delta) {
     if (signed_delta.error().code() == Errc::kNotFound) {
@@ -110,21 +140,18 @@ Result<ApprovedDelta> CheckDelta(const DeltaRef& ref, const ApprovedImage& appro
     return Fail(Errc::kVerificationFailed, "delta " + ref.target + " produces " + info.to_target +
                                                ", not " + approved.target_path);
   }
-  const std::string digest = ImageSha256Hex(approved.target, approved.image);
-  auto want = HexDecode(digest);
-  auto have = HexDecode(info.to_sha256);
-  if (!want || !have || !crypto::ConstantTimeEqual(*want, *have) ||
-      info.to_length != ImageLength(approved.target, approved.image)) {
+  if (!ProducesApprovedImage(info, approved)) {
     return Fail(Errc::kVerificationFailed,
                 "delta " + ref.target + " does not produce the signed image of " +
                     approved.target_path);
   }
-  return ApprovedDelta{ref.target, signed_delta->file, info};
+  return ApprovedDelta{ref.target, signed_delta->file, info, false};
 }
 
-void ResolveDelta(ApprovedImage& approved, metadata::Updater& image_repo) {
+void ResolveDelta(ApprovedImage& approved, metadata::Updater& image_repo,
+                  const DeltaPolicy& policy) {
   if (!approved.director.delta) return;
-  auto delta = CheckDelta(*approved.director.delta, approved, image_repo);
+  auto delta = CheckDelta(*approved.director.delta, approved, image_repo, policy);
   if (delta) {
     approved.delta = std::move(*delta);
   } else {

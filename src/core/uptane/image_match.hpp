@@ -28,8 +28,17 @@ struct DeviceIdentity {
 // producing exactly that image (DeltaInfo::to_* equal the image's signed digest and length).
 struct ApprovedDelta {
   std::string target_path;
-  metadata::TargetFile target;  // as the Image repository signed it
+  metadata::TargetFile target;  // as the Image repository signed it (the Director, if server-built)
   DeltaInfo info;
+  bool server_built = false;  // bound by the Director alone (DeltaRef::server_built)
+};
+
+// Which deltas a device takes. A server-built delta is signed by the Director's online key
+// only; it is a transport for an Image-signed image (the slot is checked against that image's
+// digest before anything is switched), so the cost of a bad one is a second download. A
+// device that wants the patch itself covered by the offline keys turns it off.
+struct DeltaPolicy {
+  bool accept_server_built = true;
 };
 
 // An image both repositories agree on, with everything the installer needs.
@@ -57,17 +66,20 @@ struct ApprovedImage {
 //   (and any error of the Image repository refresh)
 Result<std::optional<ApprovedImage>> SelectApprovedImage(
     const metadata::TargetsMetadata& director_targets, metadata::Updater& image_repo,
-    const DeviceIdentity& device);
+    const DeviceIdentity& device, const DeltaPolicy& policy = {});
 
 // Checks the Director's delta pointer for `approved` (CheckDelta) and fills approved.delta or
 // approved.delta_problem. Never fails: a refused delta leaves the full image.
-void ResolveDelta(ApprovedImage& approved, metadata::Updater& image_repo);
+void ResolveDelta(ApprovedImage& approved, metadata::Updater& image_repo,
+                  const DeltaPolicy& policy = {});
 
 // The checks behind ResolveDelta: the Image repository signed `ref.target` with the same
 // length and hashes as the Director says, as a delta whose result is `approved`'s image
-// (target path, image digest, image length). kVerificationFailed otherwise.
+// (target path, image digest, image length). For a server-built pointer (allowed by `policy`)
+// the Director's own binding must name `approved`'s image digest and length instead, and the
+// Image repository is not asked. kVerificationFailed otherwise.
 Result<ApprovedDelta> CheckDelta(const DeltaRef& ref, const ApprovedImage& approved,
-                                 metadata::Updater& image_repo);
+                                 metadata::Updater& image_repo, const DeltaPolicy& policy = {});
 
 // Same length and, for every hash algorithm both list, the same digest; at least one known
 // algorithm in common.

@@ -57,8 +57,11 @@ Result<std::int64_t> LengthMember(const Json& json, std::string_view key) {
   return *value;
 }
 
-Result<DeltaInfo> ParseDelta(const Json& json) {
-  if (!json.IsObject()) return Fail(Errc::kInvalidArgument, "'delta' must be an object");
+// The value of a server-built delta pointer's "builtBy".
+constexpr std::string_view kServerBuilt = "server";
+
+// The digests and lengths of a delta binding; `to_target` is left to the caller.
+Result<DeltaInfo> ParseDeltaDigests(const Json& json) {
   DeltaInfo d;
   auto from = Sha256Member(json, "fromSha256");
   if (!from) return Fail(from.error());
@@ -66,16 +69,23 @@ Result<DeltaInfo> ParseDelta(const Json& json) {
   auto from_length = LengthMember(json, "fromLength");
   if (!from_length) return Fail(from_length.error());
   d.from_length = *from_length;
-  auto to_target = codec::GetString(json, "toTarget");
-  if (!to_target) return Fail(to_target.error());
-  if (to_target->empty()) return Fail(Errc::kInvalidArgument, "'toTarget' is empty");
-  d.to_target = std::move(*to_target);
   auto to = Sha256Member(json, "toSha256");
   if (!to) return Fail(to.error());
   d.to_sha256 = std::move(*to);
   auto to_length = LengthMember(json, "toLength");
   if (!to_length) return Fail(to_length.error());
   d.to_length = *to_length;
+  return d;
+}
+
+Result<DeltaInfo> ParseDelta(const Json& json) {
+  if (!json.IsObject()) return Fail(Errc::kInvalidArgument, "'delta' must be an object");
+  auto d = ParseDeltaDigests(json);
+  if (!d) return Fail(d.error());
+  auto to_target = codec::GetString(json, "toTarget");
+  if (!to_target) return Fail(to_target.error());
+  if (to_target->empty()) return Fail(Errc::kInvalidArgument, "'toTarget' is empty");
+  d->to_target = std::move(*to_target);
   return d;
 }
 
@@ -103,6 +113,16 @@ Result<DeltaRef> ParseDeltaRef(const Json& json) {
   }
   if (!ref.file.hashes.contains("sha256")) {
     return Fail(Errc::kInvalidArgument, "'hashes' has no sha256");
+  }
+  if (json.Find("builtBy") != nullptr) {
+    auto by = codec::GetString(json, "builtBy");
+    if (!by) return Fail(by.error());
+    if (*by != kServerBuilt) {
+      return Fail(Errc::kInvalidArgument, "'builtBy' must be \"server\"");
+    }
+    auto digests = ParseDeltaDigests(json);
+    if (!digests) return Fail(digests.error());
+    ref.server_built = std::move(*digests);
   }
   return ref;
 }
@@ -220,9 +240,17 @@ Json ToJson(const DirectorCustom& c) {
   if (c.delta) {
     Json::Object hashes;
     for (const auto& [alg, digest] : c.delta->file.hashes) hashes.emplace(alg, digest);
-    j["delta"] = Json::Object{{"target", c.delta->target},
+    Json delta = Json::Object{{"target", c.delta->target},
                               {"length", c.delta->file.length},
                               {"hashes", std::move(hashes)}};
+    if (const auto& built = c.delta->server_built) {
+      delta["builtBy"] = std::string(kServerBuilt);
+      delta["fromSha256"] = built->from_sha256;
+      delta["fromLength"] = built->from_length;
+      delta["toSha256"] = built->to_sha256;
+      delta["toLength"] = built->to_length;
+    }
+    j["delta"] = std::move(delta);
   }
   return j;
 }

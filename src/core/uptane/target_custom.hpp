@@ -16,6 +16,12 @@
 //    "delta": {"target": "<delta target>", "length": n, "hashes": {"sha256": "<hex>", ...}}}
 //   The Director always names the full image; "delta" is an optional, cheaper way to get it,
 //   which the device uses only when the Image repository signed that delta for that image.
+//   A delta aloftd computed itself (for a release uploaded without one) has no Image-repository
+//   signature; its pointer carries the Director's own binding instead:
+//    "delta": {"target", "length", "hashes", "builtBy": "server",
+//              "fromSha256", "fromLength", "toSha256", "toLength"}
+//   and is only a transport: the device still checks its slot against the full image's
+//   Image-signed digest, so such a patch can waste bandwidth but never install anything else.
 // Anything else is kept (it is signed) and ignored.
 
 #include <cstdint>
@@ -58,8 +64,12 @@ struct ImageCustom {
 
 // The Director's pointer from the full image it assigns to a delta target that produces it.
 struct DeltaRef {
-  std::string target;         // the delta's target path in the Image repository
+  std::string target;         // the delta's target path (its download name)
   metadata::TargetFile file;  // its length and hashes (custom unused)
+  // Set for a delta the server built ("builtBy": "server"): what the Director says the patch
+  // turns into what (to_target is empty: the pointer's own image). Unset: the Image repository
+  // must have signed `target` as a delta.
+  std::optional<DeltaInfo> server_built = std::nullopt;
 };
 
 struct DirectorCustom {

@@ -176,6 +176,18 @@ Response GetRelease(const Request& request, const RouteParams& params, ReleaseAp
   return Response::Json(200, releases::ToJson(*release));
 }
 
+Response ListDeltas(const Request& request, ReleaseApiDeps& deps) {
+  auto caller = deps.gate(request, Permission::kReleasesRead);
+  if (auto* denied = std::get_if<Response>(&caller)) return std::move(*denied);
+  Json::Array out;
+  if (deps.deltas != nullptr) {
+    auto list = deps.deltas->List(500);
+    if (!list) return ErrorResponse(list.error());
+    for (const auto& delta : *list) out.push_back(deltas::ToJson(delta));
+  }
+  return Response::Json(200, Json::Object{{"deltas", std::move(out)}});
+}
+
 }  // namespace
 
 Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps) {
@@ -207,6 +219,8 @@ Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps) {
        [&deps](const Request& r, const RouteParams&) { return ListReleases(r, deps); }, get},
       {Method::kGet, "/api/v1/releases/{name}",
        [&deps](const Request& r, const RouteParams& p) { return GetRelease(r, p, deps); }, get},
+      {Method::kGet, "/api/v1/deltas",
+       [&deps](const Request& r, const RouteParams&) { return ListDeltas(r, deps); }, get},
   };
   return router.AddAll(routes);
 }

@@ -16,6 +16,8 @@
 //                                                        to provision into device images
 //   GET /api/v1/releases                releases.read
 //   GET /api/v1/releases/{name}         releases.read
+//   GET /api/v1/deltas                  releases.read    deltas aloftd built itself (newest
+//                                                        500): queued, ready or failed, why
 
 #include <cstdint>
 #include <functional>
@@ -23,6 +25,7 @@
 #include "core/codec/json.hpp"
 #include "server/api/management_common.hpp"
 #include "server/blobs/object_store.hpp"
+#include "server/deltas/delta_service.hpp"
 #include "server/http/router.hpp"
 #include "server/releases/release_catalog.hpp"
 #include "server/repo/image_repository.hpp"
@@ -37,6 +40,7 @@ struct ReleaseApiDeps {
   releases::ReleaseCatalog& catalog;
   std::function<Result<Bytes>()> director_root;
   std::uint64_t max_artifact_bytes = 0;
+  deltas::DeltaService* deltas = nullptr;  // null: server-built deltas are not wired
 };
 
 Status RegisterReleaseRoutes(http::Router& router, ReleaseApiDeps& deps);

@@ -104,8 +104,19 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   p.group_store = std::make_unique<groups::sqlite::SqliteGroupStore>(*p.pool);
   p.group_membership = std::make_unique<GroupMembershipAdapter>(*p.group_store);
   p.deployment_store = std::make_unique<deployments::sqlite::SqliteDeploymentStore>(*p.pool);
+  p.delta_store = std::make_unique<deltas::sqlite::SqliteDeltaStore>(*p.pool);
+  p.delta_releases = std::make_unique<DeltaReleaseSource>(*p.releases);
+  deltas::DeltaServiceOptions delta_options;
+  delta_options.enabled = config.deltas_enabled;
+  delta_options.max_image_bytes = static_cast<std::uint64_t>(config.delta_max_image_bytes);
+  delta_options.level = config.delta_level;
+  delta_options.work_dir = config.delta_work_dir();
+  p.deltas = std::make_unique<deltas::DeltaService>(*p.delta_store, *p.blobs, *p.delta_releases,
+                                                    *p.audit, p.clock, std::move(delta_options));
+  p.built_deltas = std::make_unique<BuiltDeltasAdapter>(*p.deltas, *p.store, *p.releases);
   p.deployments = std::make_unique<deployments::DeploymentService>(
-      *p.deployment_store, *p.release_adapter, *p.assigner, p.clock, p.group_membership.get());
+      *p.deployment_store, *p.release_adapter, *p.assigner, p.clock, p.group_membership.get(),
+      p.built_deltas.get());
 
   if (Status s = WireDevices(p); !s) return Fail(s.error());
   if (Status s = WireManagement(p); !s) return Fail(s.error());
@@ -168,6 +179,19 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
                        "\n";
     }
   });
+  // Deltas requested at check-in are built one at a time, off the request threads.
+  p.delta_builder = std::make_unique<Periodic>(std::chrono::seconds(2), [&p] {
+    while (true) {
+      auto built = p.deltas->BuildNext();
+      if (!built) {
+        std::cerr << core::codec::DumpJson(core::codec::Json::Object{
+                         {"level", "warning"}, {"event", "delta_build_failed"},
+                         {"error", built.error().ToString()}}) +
+                         "\n";
+      }
+      if (!built || !*built) return;
+    }
+  });
   return std::unique_ptr<Aloftd>(new Aloftd(std::move(parts)));
 }
 
@@ -186,6 +210,10 @@ std::vector<std::string> Aloftd::Routes() const {
 
 void Aloftd::Stop() {
   if (parts_ && parts_->housekeeping) parts_->housekeeping->Stop();
+  if (parts_ && parts_->delta_builder) {
+    parts_->deltas->Cancel();  // a build in progress stops at its next block
+    parts_->delta_builder->Stop();
+  }
   if (parts_ && parts_->server) {
     parts_->server->Stop(std::chrono::duration_cast<std::chrono::milliseconds>(
         parts_->config.shutdown_drain));

@@ -23,6 +23,7 @@
 #include "server/api/repo_routes.hpp"
 #include "server/api/repo_status_routes.hpp"
 #include "server/app/app.hpp"
+#include "server/app/delta_adapters.hpp"
 #include "server/app/group_membership_adapter.hpp"
 #include "server/app/periodic.hpp"
 #include "server/app/release_catalog_adapter.hpp"
@@ -30,6 +31,8 @@
 #include "server/auth/device_authenticator.hpp"
 #include "server/auth/token_service.hpp"
 #include "server/blobs/fs_object_store.hpp"
+#include "server/deltas/delta_service.hpp"
+#include "server/deltas/sqlite/sqlite_delta_store.hpp"
 #include "server/deployments/deployment_service.hpp"
 #include "server/deployments/ports.hpp"
 #include "server/deployments/sqlite/sqlite_deployment_store.hpp"
@@ -89,6 +92,10 @@ struct Aloftd::Parts {
   std::unique_ptr<deployments::DirectorRepositoryAssigner> assigner;
   std::unique_ptr<groups::sqlite::SqliteGroupStore> group_store;
   std::unique_ptr<GroupMembershipAdapter> group_membership;  // admission's view of groups
+  std::unique_ptr<deltas::sqlite::SqliteDeltaStore> delta_store;
+  std::unique_ptr<DeltaReleaseSource> delta_releases;
+  std::unique_ptr<deltas::DeltaService> deltas;  // built by delta_builder
+  std::unique_ptr<BuiltDeltasAdapter> built_deltas;  // admission's view of them
   std::unique_ptr<deployments::sqlite::SqliteDeploymentStore> deployment_store;
   std::unique_ptr<deployments::DeploymentService> deployments;
   std::unique_ptr<groups::GroupService> groups;  // made in WireManagement
@@ -118,6 +125,7 @@ struct Aloftd::Parts {
   // Running work: stopped first on destruction.
   std::unique_ptr<Periodic> housekeeping;
   std::unique_ptr<Periodic> last_seen_flush;
+  std::unique_ptr<Periodic> delta_builder;  // stopped after deltas->Cancel()
   std::unique_ptr<http::HttpServer> server;
 };
 

@@ -141,6 +141,7 @@ std::map<std::string, Expectation> PermissionMatrixTest::Expectations() {
       {"GET /api/v1/director-repo/root", Roles(kRead)},
       {"GET /api/v1/releases", Roles(kRead)},
       {"GET /api/v1/releases/{name}", Roles(kRead)},
+      {"GET /api/v1/deltas", Roles(kRead)},
       // deployments.read / .manage / .emergency
       {"POST /api/v1/deployments", Roles(kDeploymentsManage)},
       {"GET /api/v1/deployments", Roles(kRead)},
@@ -246,6 +247,7 @@ std::map<std::string, Probe> PermissionMatrixTest::Probes() {
       {"GET /api/v1/fleet/history", {"/api/v1/fleet/history?hours=24", Fixed("")}},
       {"GET /api/v1/director-repo/root", {"/api/v1/director-repo/root", Fixed("")}},
       {"GET /api/v1/releases", {"/api/v1/releases", Fixed("")}},
+      {"GET /api/v1/deltas", {"/api/v1/deltas", Fixed("")}},
       {"GET /api/v1/releases/{name}",
        {std::string("/api/v1/releases/") + testfix::kReleaseName, Fixed("")}},
       {"POST /api/v1/deployments", {"/api/v1/deployments", Fixed(s.DeploymentBody("dev-nobody"))}},

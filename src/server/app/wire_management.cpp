@@ -84,7 +84,7 @@ Status WireManagement(Aloftd::Parts& p) {
   p.release_deps = std::make_unique<api::ReleaseApiDeps>(api::ReleaseApiDeps{
       gate, *p.audit, *p.blobs, *p.image_repo, *p.releases,
       [&p]() { return p.director_repo->Root(); },
-      static_cast<std::uint64_t>(config.max_artifact_bytes)});
+      static_cast<std::uint64_t>(config.max_artifact_bytes), p.deltas.get()});
   if (Status s = api::RegisterReleaseRoutes(p.router, *p.release_deps); !s) return s;
 
   p.deployment_deps =

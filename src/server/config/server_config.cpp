@@ -188,6 +188,23 @@ const std::vector<Key>& Keys() {
          c.fleet_sample_interval = std::chrono::seconds(n);
          return Ok();
        }},
+      {"deltas", "enabled",
+       "build deltas in the background for releases uploaded without one, from the images "
+       "devices report (default true)",
+       [](ServerConfig& c, std::string_view v) { return ParseBool(v, c.deltas_enabled); }},
+      {"deltas", "max_image_bytes",
+       "largest image (either side) a delta is built for; building holds both mapped and about "
+       "2.5x the larger in memory (default 1073741824, at most 2147483647)",
+       [](ServerConfig& c, std::string_view v) {
+         return ParseInt(v, 1, (std::int64_t{1} << 31) - 1, c.delta_max_image_bytes);
+       }},
+      {"deltas", "level", "zstd level of the patches' streams (1-22, default 19)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         std::int64_t n = 0;
+         if (Status s = ParseInt(v, 1, 22, n); !s) return s;
+         c.delta_level = static_cast<int>(n);
+         return Ok();
+       }},
       {"metrics", "token_file",
        "file holding the Prometheus scrape token; unset: /metrics answers loopback clients only",
        [](ServerConfig& c, std::string_view v) {

@@ -52,11 +52,16 @@ struct ServerConfig {
   // environment variable ALOFTD_KEK, when set, is the KEK itself and wins.
   std::filesystem::path kek_file;
   std::filesystem::path console_dir;  // the built web console (web/dist); empty: not served
+  // Deltas aloftd builds itself (server/deltas) for releases uploaded without one.
+  bool deltas_enabled = true;
+  std::int64_t delta_max_image_bytes = std::int64_t{1} << 30;
+  int delta_level = 19;
   std::filesystem::path kek_path() const { return kek_file.empty() ? data_dir / "kek" : kek_file; }
 
   std::filesystem::path database_path() const { return data_dir / "aloft.db"; }
   std::filesystem::path blob_dir() const { return data_dir / "blobs"; }
   std::filesystem::path secrets_dir() const { return data_dir / "secrets"; }
+  std::filesystem::path delta_work_dir() const { return data_dir / "delta-work"; }
 };
 
 // Parses `toml_text` (`source` names it in messages) and applies `environment` overrides.

@@ -126,6 +126,61 @@ TEST_F(DeltaSelectionTest, ADeltaWhoseSignedBindingDisagreesIsNotOffered) {
   EXPECT_FALSE(image6->delta);
 }
 
+// Stands in for server/deltas: records what admission asked, answers with a pointer.
+class FakeBuiltDeltas final : public BuiltDeltas {
+ public:
+  std::optional<core::uptane::DeltaRef> Offer(std::string_view release,
+                                              std::string_view image_sha256,
+                                              std::int64_t image_length,
+                                              std::string_view from_sha256) override {
+    asked.push_back(std::string(release) + " " + std::string(image_sha256) + " " +
+                    std::to_string(image_length) + " " + std::string(from_sha256));
+    core::uptane::DeltaRef ref;
+    ref.target = core::uptane::DeltaTargetName(release, from_sha256);
+    ref.file.length = 42;
+    ref.file.hashes = {{"sha256", Sha('b')}};
+    ref.server_built = core::uptane::DeltaInfo{std::string(from_sha256), 1000, "",
+                                               std::string(image_sha256), image_length};
+    return ref;
+  }
+  void Prepare(std::string_view release, std::string_view image_sha256, std::int64_t,
+               const std::vector<std::string>& hardware_ids) override {
+    std::string hw;
+    for (const auto& h : hardware_ids) hw += h + ",";
+    prepared.push_back(std::string(release) + " " + std::string(image_sha256) + " " + hw);
+  }
+  std::vector<std::string> asked;
+  std::vector<std::string> prepared;
+};
+
+TEST_F(DeltaSelectionTest, WithoutASignedDeltaTheServerBuiltOneIsOffered) {
+  FakeBuiltDeltas built;
+  service_ = std::make_unique<DeploymentService>(*store_, catalog_, assigner_, clock_, nullptr,
+                                                 &built);
+  // A signed delta exists from Sha('1'): the server's own is not even asked for.
+  auto signed_delta = Assigned(Device("dev-h", Sha('1')));
+  ASSERT_TRUE(signed_delta && signed_delta->delta);
+  EXPECT_FALSE(signed_delta->delta->server_built);
+  EXPECT_TRUE(built.asked.empty());
+
+  // Creating a deployment asks for deltas to be prepared for its hardware.
+  ASSERT_TRUE(service_->Create(Spec(kFull), "alice"));
+  ASSERT_EQ(built.prepared.size(), 1u);
+  EXPECT_EQ(built.prepared[0], std::string(kFull) + " " + Sha('2') + " rpi4,");
+
+  auto image = Assigned(Device("dev-3", Sha('3')));
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->target_path, kFull);  // still the full image
+  ASSERT_TRUE(image->delta);
+  ASSERT_TRUE(image->delta->server_built);
+  EXPECT_EQ(image->delta->server_built->from_sha256, Sha('3'));
+  ASSERT_EQ(built.asked.size(), 1u);
+  const auto full = catalog_.Find(kFull);
+  ASSERT_TRUE(full);
+  EXPECT_EQ(built.asked[0], std::string(kFull) + " " + Sha('2') + " " +
+                                std::to_string(full->target_file.length) + " " + Sha('3'));
+}
+
 TEST_F(DeltaSelectionTest, ADeltaCannotBeDeployedByItself) {
   auto view = service_->Create(Spec(core::uptane::DeltaTargetName(kFull, Sha('1'))), "alice");
   ASSERT_FALSE(view);

@@ -12,7 +12,9 @@
 //               told to assign the image. A device already running the image is recorded as
 //               succeeded at once. When the Image repository holds a delta from the image the
 //               device reports (inventory image_sha256) to the release, the Director's target
-//               points at it too (FindDelta); the device falls back to the full image by itself.
+//               points at it too (FindDelta); otherwise at a delta aloftd built itself, when
+//               one is ready (BuiltDeltas, which queues the build when not). The device falls
+//               back to the full image by itself.
 //   reports   → the row follows downloading → installing → rebooting → succeeded | failed |
 //               rolled_back. A final state is never left. On failure the Director assignment
 //               is cleared, so the device stops retrying.
@@ -95,7 +97,8 @@ class DeploymentService {
   // Every argument must outlive the service. Without `groups`, deployments cannot target a
   // static group (Create refuses selector.group with kUnsupported).
   DeploymentService(DeploymentStore& store, ReleaseCatalog& releases, DirectorAssigner& director,
-                    const Clock& clock, GroupMembership* groups = nullptr);
+                    const Clock& clock, GroupMembership* groups = nullptr,
+                    BuiltDeltas* built_deltas = nullptr);
 
   DeploymentService(const DeploymentService&) = delete;
   DeploymentService& operator=(const DeploymentService&) = delete;
@@ -170,6 +173,7 @@ class DeploymentService {
   DirectorAssigner& director_;
   const Clock& clock_;
   GroupMembership* groups_ = nullptr;
+  BuiltDeltas* built_deltas_ = nullptr;
 
   // Exclusive: anything that changes deployments (operator actions, Tick). Shared: check-ins
   // and reports, which change only their own device's rows under DeviceMutex.

@@ -12,6 +12,7 @@
 
 #include "core/base/result.hpp"
 #include "core/metadata/model.hpp"
+#include "core/uptane/target_custom.hpp"
 #include "server/repo/director_repository.hpp"
 
 namespace aloft::server::deployments {
@@ -56,6 +57,24 @@ class GroupMembership {
   // The groups `device_id` is a member of now (read at check-in, only when an active
   // deployment that could admit the device names a group).
   virtual Result<std::vector<std::string>> GroupsOf(std::string_view device_id) = 0;
+};
+
+// Deltas aloftd builds itself (server/deltas), for a device whose image the Image repository
+// signed no delta from. Thread-safety: Offer may be called from several threads at once.
+class BuiltDeltas {
+ public:
+  virtual ~BuiltDeltas() = default;
+  // A Director pointer ("builtBy": "server") to a ready delta from `from_sha256` to the
+  // release (`release`, whose image has `image_sha256` and `image_length`); nullopt, after
+  // asking for one to be built, when there is none yet. Never fails.
+  virtual std::optional<core::uptane::DeltaRef> Offer(std::string_view release,
+                                                      std::string_view image_sha256,
+                                                      std::int64_t image_length,
+                                                      std::string_view from_sha256) = 0;
+  // A deployment of the release was created for devices of `hardware_ids`: start building
+  // deltas from the images they run. Never fails.
+  virtual void Prepare(std::string_view release, std::string_view image_sha256,
+                       std::int64_t image_length, const std::vector<std::string>& hardware_ids) = 0;
 };
 
 // The production DirectorAssigner: publishes through the Director repository (one signed

@@ -74,6 +74,10 @@ class DeviceStore {
   virtual Result<std::vector<DeviceCount>> CountDevices() = 0;
   // Accepted devices last seen before `since`, or never: the overview's "not seen for long".
   virtual Result<std::int64_t> CountAcceptedNotSeenSince(Timestamp since) = 0;
+  // The image digests accepted devices of `hardware_id` report, most common first, at most
+  // `limit` (what deltas are worth building from).
+  virtual Result<std::vector<std::string>> CommonImages(std::string_view hardware_id,
+                                                        std::size_t limit) = 0;
 };
 
 // One sample of the fleet's history: how many accepted devices ran each image version at `at`.

@@ -256,6 +256,10 @@ void Builder::AddRelease() {
   CLI::App* show = Leaf(release, "show", "one release on the server",
                         [this] { return ReleaseShow(ctx_, name_); });
   show->add_option("NAME", name_, "release (target) name")->required();
+
+  Leaf(release, "deltas",
+       "deltas the server built itself for releases uploaded without one (queued, ready, failed)",
+       [this] { return ReleaseDeltas(ctx_); });
 }
 
 void Builder::AddServer() {

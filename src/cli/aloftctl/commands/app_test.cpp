@@ -379,6 +379,32 @@ TEST_F(OnlineTest, BadCredentialsExitFour) {
   EXPECT_NE(login.err.find("invalid_credentials"), std::string::npos) << login.err;
 }
 
+TEST_F(OnlineTest, ReleaseDeltasListsWhatTheServerBuilt) {
+  env_vars_["ALOFT_TOKEN"] = "alo_tok";
+  server_.OnJson(
+      "GET /api/v1/deltas", 200,
+      Json::Object{{"deltas",
+                    Json::Array{Json::Object{{"release", "os-3.img.zst"},
+                                             {"from_sha256", std::string(64, 'a')},
+                                             {"state", "ready"},
+                                             {"artifact_length", 2048},
+                                             {"source_release", "os-2.img.zst"},
+                                             {"updated_at", "2030-01-01T00:00:00Z"}},
+                                Json::Object{{"release", "os-3.img.zst"},
+                                             {"from_sha256", std::string(64, 'b')},
+                                             {"state", "failed"},
+                                             {"error", "no release has image bbbb"},
+                                             {"updated_at", "2030-01-01T00:00:01Z"}}}}});
+  Outcome listed = Online({"release", "deltas"});
+  ASSERT_EQ(listed.code, kExitOk) << listed.err;
+  EXPECT_NE(listed.out.find("os-2.img.zst"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("2.0 KiB"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("failed: no release has image bbbb"), std::string::npos) << listed.out;
+  Outcome json = Online({"--json", "release", "deltas"});
+  ASSERT_EQ(json.code, kExitOk) << json.err;
+  EXPECT_NE(json.out.find("\"state\""), std::string::npos) << json.out;
+}
+
 TEST_F(OnlineTest, ReleaseUploadSendsArtifactsThenRootThenTargets) {
   MakeSignedRelease();
   env_vars_["ALOFT_TOKEN"] = "alo_tok";

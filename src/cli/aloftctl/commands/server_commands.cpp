@@ -365,6 +365,26 @@ int ReleaseList(Context& ctx) {
       });
 }
 
+int ReleaseDeltas(Context& ctx) {
+  return CallApi(
+      ctx, [](client::ApiClient& api) { return api.Get("/api/v1/deltas"); },
+      [&ctx](const Json& body) {
+        output::Table table({"RELEASE", "FROM", "STATE", "SIZE", "FROM RELEASE", "UPDATED"});
+        for (const Json& d : Items(body, "deltas")) {
+          const Json* length = d.Find("artifact_length");
+          const std::string state = Cell(d, "state");
+          table.AddRow({Cell(d, "release"), Short(Cell(d, "from_sha256")),
+                        state == "failed" ? "failed: " + Cell(d, "error") : state,
+                        length != nullptr && length->IsInt() && length->AsInt() >= 0
+                            ? output::HumanBytes(static_cast<std::uint64_t>(length->AsInt()))
+                            : "-",
+                        d.Find("source_release") != nullptr ? Cell(d, "source_release") : "-",
+                        Cell(d, "updated_at")});
+        }
+        table.Render(ctx.out());
+      });
+}
+
 int ReleaseShow(Context& ctx, const std::string& name) {
   return CallApi(
       ctx, [&name](client::ApiClient& api) { return api.Get("/api/v1/releases/" + Segment(name)); },

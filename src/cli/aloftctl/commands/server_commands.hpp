@@ -33,6 +33,7 @@ int RepoDirectorRoot(Context& ctx, const std::string& output_file);
 int ReleaseUpload(Context& ctx, bool skip_artifacts);
 int ReleaseList(Context& ctx);
 int ReleaseShow(Context& ctx, const std::string& name);
+int ReleaseDeltas(Context& ctx);  // the deltas aloftd built itself
 
 struct DeviceListArgs {
   std::string status, hardware, tag, after;

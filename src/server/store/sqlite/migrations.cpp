@@ -237,7 +237,30 @@ CREATE TABLE device_group_members (
 CREATE INDEX device_group_members_by_device ON device_group_members (device_id, group_name);
 )sql";
 
-constexpr std::array<platform::sqlite::Migration, 7> kMigrations = {{
+// v8: deltas aloftd builds itself (server/deltas) for releases uploaded without one, one row
+// per (release, image devices run). Nothing refers to them: a row is a cache entry with a
+// state, and its patch is a blob like any artifact.
+constexpr std::string_view kServerDeltas = R"sql(
+CREATE TABLE server_deltas (
+  to_target       TEXT NOT NULL,
+  from_sha256     TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'ready', 'failed')),
+  source_target   TEXT NOT NULL DEFAULT '',
+  artifact_sha256 TEXT NOT NULL DEFAULT '',
+  artifact_length INTEGER NOT NULL DEFAULT 0 CHECK (artifact_length >= 0),
+  from_length     INTEGER NOT NULL DEFAULT 0 CHECK (from_length >= 0),
+  to_sha256       TEXT NOT NULL DEFAULT '',
+  to_length       INTEGER NOT NULL DEFAULT 0 CHECK (to_length >= 0),
+  error           TEXT NOT NULL DEFAULT '',
+  requested_at    TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  PRIMARY KEY (to_target, from_sha256)
+) STRICT, WITHOUT ROWID;
+-- The builder takes the oldest queued request.
+CREATE INDEX server_deltas_queued ON server_deltas (requested_at) WHERE state = 'queued';
+)sql";
+
+constexpr std::array<platform::sqlite::Migration, 8> kMigrations = {{
     {1, "devices_enrollment_reports", kDevices},
     {2, "repositories", kRepositories},
     {3, "operators", kOperators},
@@ -245,6 +268,7 @@ constexpr std::array<platform::sqlite::Migration, 7> kMigrations = {{
     {5, "deployments", kDeployments},
     {6, "fleet_history", kFleetHistory},
     {7, "device_groups", kDeviceGroups},
+    {8, "server_deltas", kServerDeltas},
 }};
 
 }  // namespace

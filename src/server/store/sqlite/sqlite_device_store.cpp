@@ -1,5 +1,6 @@
 #include "server/store/sqlite/sqlite_device_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace aloft::server::store::sqlite {
@@ -243,6 +244,31 @@ Result<std::int64_t> SqliteDeviceStore::CountAcceptedNotSeenSince(Timestamp sinc
   auto row = s->Step();
   if (!row) return Fail(row.error());
   return *row ? s->ColumnInt64(0) : 0;
+}
+
+Result<std::vector<std::string>> SqliteDeviceStore::CommonImages(std::string_view hardware_id,
+                                                                 std::size_t limit) {
+  auto db = Lease();
+  if (!db) return Fail(db.error());
+  // devices_by_hardware narrows to the hardware; one pass over its devices, at deployment
+  // creation only.
+  auto s = (*db)->PrepareCached(
+      "SELECT image_sha256 FROM devices WHERE hardware_id = :hw AND status = 'accepted'"
+      " AND image_sha256 != '' GROUP BY image_sha256 ORDER BY COUNT(*) DESC, image_sha256"
+      " LIMIT :limit");
+  if (!s) return Fail(s.error());
+  for (Status b : {s->BindText(":hw", hardware_id),
+                   s->BindInt64(":limit", static_cast<std::int64_t>(std::min<std::size_t>(
+                                              limit, 1000)))}) {
+    if (!b) return Fail(b.error());
+  }
+  std::vector<std::string> out;
+  while (true) {
+    auto row = s->Step();
+    if (!row) return Fail(row.error());
+    if (!*row) return out;
+    out.push_back(s->ColumnText(0));
+  }
 }
 
 Status SqliteDeviceStore::Preauthorize(const PreauthorizedKey& key) {

@@ -24,6 +24,8 @@ class SqliteDeviceStore final : public DeviceStore, public EnrollmentStore, publ
   Result<std::vector<DeviceRow>> ListDevices(const DeviceFilter& filter) override;
   Result<std::vector<DeviceCount>> CountDevices() override;
   Result<std::int64_t> CountAcceptedNotSeenSince(Timestamp since) override;
+  Result<std::vector<std::string>> CommonImages(std::string_view hardware_id,
+                                                std::size_t limit) override;
 
   Status Preauthorize(const PreauthorizedKey& key) override;
   Result<PreauthorizedKey> FindPreauthorized(std::string_view key_id) override;

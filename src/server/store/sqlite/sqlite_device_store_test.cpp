@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "server/store/sqlite/migrations.hpp"
 #include "testing/temp_dir_fixture.hpp"
 
@@ -106,6 +108,32 @@ TEST_F(SqliteDeviceStoreTest, ListingFiltersAndPagesByKey) {
   }
   EXPECT_EQ(accepted_count, 5);
   EXPECT_EQ(pending_count, 20);
+}
+
+TEST_F(SqliteDeviceStoreTest, CommonImagesOfAcceptedDevicesMostCommonFirst) {
+  const std::string a(64, 'a'), b(64, 'b');
+  int n = 0;
+  for (const auto& [image, accepted, hardware] :
+       {std::tuple{b, true, "rpi4"}, std::tuple{a, true, "rpi4"}, std::tuple{a, true, "rpi4"},
+        std::tuple{b, false, "rpi4"}, std::tuple{b, false, "rpi4"}, std::tuple{a, true, "rpi3"},
+        std::tuple{std::string(), true, "rpi4"}}) {
+    const std::string id = "dev-" + std::to_string(++n);
+    DeviceRow d = Device(id, "k" + id);
+    d.hardware_id = hardware;
+    ASSERT_TRUE(store_->InsertDevice(d));
+    if (accepted) {
+      ASSERT_TRUE(store_->SetDeviceStatus(id, wire::EnrollmentStatus::kAccepted,
+                                          T("2030-01-01T00:00:00Z")));
+    }
+    wire::Inventory inv{hardware, image, "1.0", "0.1", 0, {}};
+    ASSERT_TRUE(store_->RecordInventory(id, inv, T("2030-01-01T00:01:00Z")));
+  }
+  auto images = store_->CommonImages("rpi4", 8);
+  ASSERT_TRUE(images) << images.error().ToString();
+  // a: two accepted rpi4 devices; b: one (pending ones do not count); no empty digest.
+  EXPECT_EQ(*images, (std::vector<std::string>{a, b}));
+  EXPECT_EQ(store_->CommonImages("rpi4", 1)->size(), 1u);
+  EXPECT_TRUE(store_->CommonImages("none", 8)->empty());
 }
 
 TEST_F(SqliteDeviceStoreTest, TokensAreUsedAtomicallyAndExpire) {
