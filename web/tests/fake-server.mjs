@@ -1,8 +1,8 @@
 // A stand-in for aloftd's management API v1, in memory, for fast UI-only browser runs
 // (`npm run test:browser:fake`); `npm run test:browser` uses the real aloftd
 // (tests/real-stack.mjs). It follows docs/api/openapi.yaml: cookie sessions with CSRF
-// enforcement, bearer tokens, the role table, devices, static device groups, releases,
-// deployments that progress on their own, and a hash-chained audit log. It also serves web/dist with the CSP aloftd must send.
+// enforcement, bearer tokens, the role table, devices, static device groups, releases and the
+// deltas the server built, deployments that progress on their own, and a hash-chained audit log. It also serves web/dist with the CSP aloftd must send.
 //
 //   node tests/fake-server.mjs            # listens on 127.0.0.1:$PORT (default 8765)
 //   import { startFakeServer } from './fake-server.mjs'   # from the browser test runner
@@ -85,6 +85,8 @@ class FakeAloft {
     this.failures = new Map();
     this.devices = new Map();
     this.releases = [];
+    // Deltas "aloftd" built itself (GET /api/v1/deltas), newest first.
+    this.serverDeltas = [];
     this.deployments = new Map();
     this.audit = [];
     // Static groups: name → { name, created_at, created_by, members: Set of device ids }.
@@ -114,6 +116,21 @@ class FakeAloft {
       release('x86-edge/edge-os-3.0.1.img.zst', '3.0.1', ['x86-edge', 'x86-edge-v2'], 3, 812_646_400, 'First 3.x release.'),
     ];
     const byVersion = Object.fromEntries(this.releases.map((r) => [r.hardware_ids[0] + r.version, r]));
+    // A built delta and a failed one (a base image no release holds) to the newest rpi release,
+    // and the one the completed rollout of 2.3.1 used. A release's sha256 stands for its image's.
+    const built = (to, from, ago, artifactLength) => ({
+      release: to.name, from_sha256: from.sha256, state: 'ready', requested_at: iso(t - ago - 60e3), updated_at: iso(t - ago),
+      source_release: from.name, artifact_sha256: sha256(`${from.name}->${to.name}`), artifact_length: artifactLength,
+      from_length: from.length, to_sha256: to.sha256, to_length: to.length,
+    });
+    const rpi = (v) => byVersion[`rpi4-64${v}`];
+    this.serverDeltas = [
+      built(rpi('2.4.0'), rpi('2.3.1'), 2 * 3600e3, 14_680_064),
+      { release: rpi('2.4.0').name, from_sha256: sha256('hand-installed image'), state: 'failed', requested_at: iso(t - 3 * 3600e3),
+        updated_at: iso(t - 3 * 3600e3 + 2e3),
+        error: `no release for the same hardware has image ${sha256('hand-installed image').slice(0, 16)}: aloftd builds deltas only from images it holds` },
+      built(rpi('2.3.1'), rpi('2.2.0'), 6 * 86400e3, 9_437_184),
+    ];
     const rnd = prng(7);
     const sites = ['berlin', 'munich', 'lyon', 'porto', 'oslo'];
     const add = (id, hw, version, status, seenAgoMs, extra = {}) => {
@@ -697,6 +714,10 @@ export async function startFakeServer({ port = 0, host = '127.0.0.1', distDir, w
       const r = fake.releases.find((x) => x.name === decodeURIComponent(mm[1]));
       if (!r) throw new HttpError(404, 'not_found', 'no such release');
       return send(res, 200, r);
+    }
+    if (path === '/api/v1/deltas' && method === 'GET') {
+      need(p, 'releases.read');
+      return send(res, 200, { deltas: fake.serverDeltas.slice(0, 500) });
     }
     if (path === '/api/v1/online-keys' && method === 'GET') {
       need(p, 'releases.read');

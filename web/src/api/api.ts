@@ -21,6 +21,7 @@ import type {
   Release,
   RepoStatus,
   Role,
+  ServerDelta,
   Session,
   TotpEnrollment,
   UserRecord,
@@ -119,6 +120,10 @@ export class Api {
   }
   release(name: string): Promise<Release> {
     return this.client.get<Release>(`/api/v1/releases/${seg(name)}`);
+  }
+  // releases.read: the deltas aloftd built itself, newest first, at most 500.
+  async serverDeltas(): Promise<ServerDelta[]> {
+    return (await this.client.get<{ deltas?: ServerDelta[] }>('/api/v1/deltas')).deltas ?? [];
   }
   onlineKeys(): Promise<OnlineKeys> {
     return this.client.get<OnlineKeys>('/api/v1/online-keys');

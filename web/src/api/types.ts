@@ -65,6 +65,28 @@ export interface Release {
   notes?: string;
 }
 
+// GET /api/v1/deltas: a delta aloftd built itself (docs/delta.md, "Deltas aloftd builds
+// itself") to `release` from the image whose digest is `from_sha256`. The build facts come only
+// with "ready", the reason only with "failed" (a failed pair is tried again an hour later).
+export type ServerDeltaState = 'queued' | 'ready' | 'failed';
+
+export interface ServerDelta {
+  release: string;
+  from_sha256: string;
+  state: ServerDeltaState;
+  requested_at: string;
+  updated_at: string;
+  // Ready only: the release whose signed image is the base, and the patch artifact.
+  source_release?: string;
+  artifact_sha256?: string;
+  artifact_length?: number;
+  from_length?: number;
+  to_sha256?: string;
+  to_length?: number;
+  // Failed only.
+  error?: string;
+}
+
 export interface Phase {
   percent: number;
   wait_seconds: number;

@@ -56,6 +56,9 @@ const kTone: Record<string, string> = {
   installing: 'info',
   rebooting: 'info',
   pending: 'neutral',
+  // Server-built delta states (GET /api/v1/deltas).
+  queued: 'info',
+  ready: 'ok',
   paused: 'warn',
   'not seen': 'warn',
   rejected: 'bad',

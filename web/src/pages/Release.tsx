@@ -1,11 +1,13 @@
 // One release: its signed facts, the signature behind it (the offline targets role: threshold,
-// keys, metadata version and expiry) and the devices that run it.
+// keys, metadata version and expiry), the devices that run it and the deltas aloftd built to it.
 import { useApp } from '../app/context';
+import { kServerDeltaListLimit, serverDeltaRows } from '../app/deltas';
 import { devicesRunning } from '../app/fleet';
 import { useAsync, useTitle } from '../app/hooks';
 import { navigate } from '../app/router';
 import { expiryState, timeLeft } from '../app/security';
 import { DeviceTable } from '../components/DeviceTable';
+import { ServerDeltaTable } from '../components/ServerDeltaTable';
 import { Badge, Button, Can, Card, DefinitionList, Empty, ErrorNotice, Link, Loading, Mono, PageHeader } from '../components/ui';
 import { formatBytes, formatCount, formatTime } from '../util/format';
 import { deployHref } from './Releases';
@@ -27,6 +29,9 @@ export function ReleasePage({ name }: { name: string }) {
         : Promise.resolve(null),
     [api, r?.version],
   );
+  // Every release's builds in one answer (at most 500); this page keeps its own.
+  const deltas = useAsync(() => api.serverDeltas(), [api]);
+  const deltaRows = r && deltas.data ? serverDeltaRows(deltas.data, r.name, r.length) : [];
   const running = r && devices.data ? devices.data.devices.filter((d) => r.hardware_ids.includes(d.hardware_id)) : [];
   const count = r && fleet.data ? devicesRunning(fleet.data.groups, r) : null;
   const targetsRole = repo.data?.image?.root?.roles?.targets;
@@ -128,6 +133,28 @@ export function ReleasePage({ name }: { name: string }) {
           {count !== null && count > running.length && running.length > 0 ? (
             <p class="muted small">
               The first {formatCount(running.length)} of {formatCount(count)}.
+            </p>
+          ) : null}
+        </Card>
+      ) : null}
+      {r ? (
+        <Card title="Deltas built by the server">
+          <ErrorNotice error={deltas.error} prefix="Could not load the server-built deltas." />
+          {deltas.loading && !deltas.data ? <Loading /> : null}
+          {deltas.data && deltaRows.length === 0 ? (
+            <Empty>
+              No server-built deltas yet: they are built when a deployment of this release is created, from the images its
+              devices run.
+            </Empty>
+          ) : null}
+          {deltaRows.length > 0 ? <ServerDeltaTable rows={deltaRows} caption="Deltas built by the server for this release" /> : null}
+          {deltas.data && deltas.data.length >= kServerDeltaListLimit ? (
+            <p class="muted small">The server lists its {formatCount(kServerDeltaListLimit)} newest builds; older ones are not shown.</p>
+          ) : null}
+          {deltaRows.length > 0 ? (
+            <p class="muted small">
+              Saving is against the full artifact ({formatBytes(r.length)}). Devices get the full image until a build is
+              ready; a failed build is tried again when a device asks an hour later.
             </p>
           ) : null}
         </Card>

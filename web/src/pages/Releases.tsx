@@ -6,6 +6,7 @@ import { navigate } from '../app/router';
 import { Button, Can, Empty, ErrorNotice, Link, Loading, Mono, PageHeader } from '../components/ui';
 import { formatBytes, formatCount, shortHash } from '../util/format';
 import { devicesRunning } from '../app/fleet';
+import { formatServerDeltaCounts, serverDeltaCounts } from '../app/deltas';
 
 export function deployHref(release: string): string {
   return `/deployments/new?release=${encodeURIComponent(release)}`;
@@ -17,6 +18,9 @@ export function ReleasesPage() {
   const releases = useAsync(() => api.releases(), [api]);
   // Accepted devices per (hardware id, version), one request whatever the fleet size.
   const fleet = useAsync(() => (can('devices.read') ? api.fleetSummary() : Promise.resolve(null)), [api]);
+  // Deltas aloftd built, counted per release; details on each release's page.
+  const deltas = useAsync(() => api.serverDeltas(), [api]);
+  const deltaCounts = deltas.data ? serverDeltaCounts(deltas.data) : null;
 
   return (
     <>
@@ -42,6 +46,7 @@ export function ReleasesPage() {
                 <th scope="col">Size</th>
                 <th scope="col">SHA-256</th>
                 <th scope="col">Running on</th>
+                <th scope="col">Server deltas</th>
                 <th scope="col"><span class="visually-hidden">Actions</span></th>
               </tr>
             </thead>
@@ -59,6 +64,7 @@ export function ReleasesPage() {
                     <Mono title={r.sha256}>{shortHash(r.sha256)}</Mono>
                   </td>
                   <td>{fleet.data ? formatCount(devicesRunning(fleet.data.groups, r)) : can('devices.read') && fleet.loading ? '…' : '—'}</td>
+                  <td>{deltaCounts ? formatServerDeltaCounts(deltaCounts.get(r.name)) : deltas.loading ? '…' : '—'}</td>
                   <td class="row-actions">
                     <Can permission="deployments.manage">
                       <Button mutates onClick={() => navigate(deployHref(r.name))} aria-label={`Deploy ${r.name}`}>

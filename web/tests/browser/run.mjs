@@ -785,9 +785,18 @@ test('admin stages an online-key rotation and the security page shows it', async
   await ctx.close();
 }, { afterBackground: true });
 
-test('a release shows its signature, expiry and the devices running it', async ({ page, base }) => {
+test('a release shows its signature, expiry, the devices running it and the deltas built for it', async ({ page, base }) => {
   await signIn(page, viewer, base);
+  // Server-built deltas only accumulate (a retried pair keeps its row): the page shows at least
+  // the rows listed before it loaded and at most those listed after.
+  const deltasNow = async () => {
+    const r = await apiFromPage(page, 'GET', '/api/v1/deltas', { csrf: false });
+    expect(r.status === 200, `GET /api/v1/deltas answered ${r.status}`);
+    return r.json.deltas.filter((d) => d.release === testRelease);
+  };
+  const deltasBefore = await deltasNow();
   await page.goto(`${base}/releases`);
+  await page.getByRole('columnheader', { name: 'Server deltas' }).waitFor();
   await page.getByRole('link', { name: testRelease }).click();
   await page.getByRole('heading', { name: testRelease }).waitFor();
   const signature = page.getByRole('region', { name: 'Signature' });
@@ -801,6 +810,14 @@ test('a release shows its signature, expiry and the devices running it', async (
   const heading = `Running on ${running.toLocaleString('en-US')} device${running === 1 ? '' : 's'}`;
   await page.getByRole('heading', { name: heading }).waitFor();
   if (running > 0) await page.getByRole('table', { name: 'Devices running this release' }).locator('tbody tr').first().waitFor();
+  const deltas = page.getByRole('region', { name: 'Deltas built by the server' });
+  await deltas.locator('.empty, table').first().waitFor();
+  const shown = await deltas.locator('tbody tr').count();
+  const deltasAfter = await deltasNow();
+  expect(shown >= deltasBefore.length && shown <= deltasAfter.length, `${shown} delta rows shown; the server listed ${deltasBefore.length}, then ${deltasAfter.length}`);
+  if (shown === 0) await deltas.getByText('No server-built deltas yet').waitFor();
+  const failedBuild = deltasBefore.find((d) => d.state === 'failed');
+  if (failedBuild) await deltas.getByText(failedBuild.error).waitFor();
   await noMutatingControls(page, 'release detail');
   await shot(page, 'release');
 }, { afterBackground: true });
