@@ -25,6 +25,15 @@ TEST(Base64Url, RejectsNonCanonicalInput) {
   EXPECT_FALSE(Base64UrlDecode("Zm9 v"));   // whitespace
   EXPECT_FALSE(Base64UrlDecode("Z"));       // impossible length
   EXPECT_FALSE(Base64UrlDecode("Zh"));      // non-zero trailing bits ("Zg" is canonical)
+  // A bad character anywhere: in a full group, in the tail, as a high byte.
+  for (std::size_t at = 0; at < 11; ++at) {
+    for (char bad : {'=', '+', '/', '.', '\0', '\xff', '\x80'}) {
+      std::string text = "Zm9vYmFyYmF";  // 11 characters: two groups and a tail of three
+      text[at] = bad;
+      EXPECT_FALSE(Base64UrlDecode(text)) << at << " " << int(bad);
+    }
+  }
+  EXPECT_TRUE(Base64UrlDecode("Zm9vYmFyYmE"));
 }
 
 }  // namespace
