@@ -159,6 +159,75 @@ class HashIndex {
   int shift_ = 64;
 };
 
+// Exact matches from hash chains over every source position (8-byte seeds, the most recent
+// kDepth occurrences tried, as zstd and zlib do), plus the current alignment (`hint`). On
+// executables it finds what the suffix array finds for bsdiff's scan, often a slightly better
+// alignment, without sorting the source: building is linear (~0.1 s for 10 MB where
+// divsufsort takes ~0.7 s), and a search touches a few chain links instead of ~20
+// cache-missing binary-search steps. Measured in docs/delta.md.
+class ChainIndex {
+ public:
+  static constexpr std::int64_t kMaxMatch = 4096;  // as SuffixIndex, for the same reason
+  static constexpr std::int64_t kSeed = 8;
+  static constexpr int kDepth = 16;
+
+  Status Build(ByteView source) {
+    src_ = source;
+    // One slot per two to four positions: the table stays a quarter of prev_ or less.
+    const int bits = std::max(12, static_cast<int>(std::bit_width(source.size())) - 2);
+    shift_ = 64 - bits;
+    head_.assign(std::size_t{1} << bits, 0);
+    prev_.assign(source.size(), 0);
+    for (std::size_t p = 0; p + kSeed <= source.size(); ++p) {
+      const std::size_t h = Hash(source.data() + p);
+      prev_[p] = head_[h];
+      head_[h] = static_cast<std::uint32_t>(p + 1);
+    }
+    return Ok();
+  }
+
+  std::int64_t max_match() const { return kMaxMatch; }
+
+  std::int64_t Longest(const std::uint8_t* needle, std::int64_t needle_len, std::int64_t hint,
+                       std::int64_t* pos) const {
+    const auto n = static_cast<std::int64_t>(src_.size());
+    std::int64_t best = 0;
+    *pos = 0;
+    if (hint >= 0 && hint < n) {
+      best = CommonPrefix(src_.data() + hint, needle, std::min({n - hint, needle_len, kMaxMatch}));
+      *pos = hint;
+    }
+    if (needle_len < kSeed) return best;
+    std::uint32_t link = head_[Hash(needle)];
+    for (int depth = 0; link != 0 && depth < kDepth && best < kMaxMatch; ++depth) {
+      const std::int64_t at = link - 1;
+      link = prev_[static_cast<std::size_t>(at)];
+      // A candidate can only win if it also matches the byte where the best one ends.
+      const std::int64_t probe = std::min(best, needle_len - 1);
+      if (at + probe >= n || src_[static_cast<std::size_t>(at + probe)] != needle[probe]) continue;
+      const std::int64_t len =
+          CommonPrefix(src_.data() + at, needle, std::min({n - at, needle_len, kMaxMatch}));
+      if (len > best) {
+        best = len;
+        *pos = at;
+      }
+    }
+    return best;
+  }
+
+ private:
+  std::size_t Hash(const std::uint8_t* p) const {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, sizeof w);
+    return static_cast<std::size_t>((w * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+
+  ByteView src_;
+  std::vector<std::uint32_t> head_;  // newest position + 1 per hash; 0: none
+  std::vector<std::uint32_t> prev_;  // the previous position + 1 with the same hash
+  int shift_ = 64;
+};
+
 void Push(std::vector<MatchOp>& ops, MatchOp::Kind kind, std::int64_t target_pos, std::int64_t length,
           std::int64_t source_pos) {
   if (length <= 0) return;
@@ -260,7 +329,12 @@ Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target, Match
     return ops;
   }
   if (index == MatchIndex::kAuto) {
-    index = source.size() <= kSuffixArrayLimit ? MatchIndex::kSuffixArray : MatchIndex::kHashAnchors;
+    index = source.size() <= kHashChainLimit ? MatchIndex::kHashChains : MatchIndex::kHashAnchors;
+  }
+  if (index == MatchIndex::kHashChains) {
+    ChainIndex chains;
+    if (auto built = chains.Build(source); !built) return Fail(built.error());
+    return Scan(source, target, chains);
   }
   if (index == MatchIndex::kSuffixArray) {
     SuffixIndex suffixes;

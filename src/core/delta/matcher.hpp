@@ -26,13 +26,16 @@ struct MatchOp {
 
 // How exact matches are found; the approximate-match scan over them is the same.
 enum class MatchIndex {
-  kAuto,          // kSuffixArray up to kSuffixArrayLimit bytes of source, else kHashAnchors
-  kSuffixArray,   // the longest match at every position: best on executables, O(n log n)
+  kAuto,          // kHashChains up to kHashChainLimit bytes of source, else kHashAnchors
+  kHashChains,    // near-longest match at every position from 8-byte hash chains: linear to
+                  // build; on executables as good as the suffix array for bsdiff's scan
+  kSuffixArray,   // the longest match at every position, O(n log n) to build (divsufsort)
   kHashAnchors,   // runs of 47+ bytes from sampled anchors: linear, for file-system images
 };
-// Past this, suffix sorting costs minutes (a 512 MiB image) and buys little over anchors:
-// images are mostly long runs that moved or stayed, and the block compressor finds the rest.
-inline constexpr std::uint64_t kSuffixArrayLimit = 64u << 20;
+// Past this, an index of every position costs hundreds of MiB (5 bytes per source byte for
+// chains, 4 for the suffix array) and buys little over anchors: images are mostly long runs
+// that moved or stayed, and the block compressor finds the rest.
+inline constexpr std::uint64_t kHashChainLimit = 64u << 20;
 
 // The ops cover the target exactly once, in order, with no empty op. kTooLarge when the
 // source is beyond the 32-bit suffix array (2 GiB).

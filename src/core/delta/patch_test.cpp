@@ -192,9 +192,29 @@ TEST(Delta, HashAnchorsFindMovedAndEditedBlocks) {
   ExpectRoundTrip(images.a, Random(70'000, 4), options);
 }
 
+TEST(Delta, HashChainsFindWhatTheSuffixArrayFinds) {
+  // A program whose code moved by a few bytes after record 300, with changed constants.
+  const Bytes a = Program(2000, 300, 0, 7);
+  const Bytes b = Program(2100, 300, 12, 7);
+  CreateOptions options;
+  options.match_index = MatchIndex::kSuffixArray;
+  const std::size_t by_suffixes = Create(a, b, options).size();
+  options.match_index = MatchIndex::kHashChains;
+  ExpectRoundTrip(a, b, options);
+  const std::size_t by_chains = Create(a, b, options).size();
+  EXPECT_LE(by_chains, by_suffixes + by_suffixes / 20) << by_chains << " vs " << by_suffixes;
+  // Sources shorter than a seed, empty targets, and sources that are all one byte (one long
+  // chain: the depth bound keeps each search short).
+  ExpectRoundTrip(Bytes{1, 2, 3}, b, options);
+  ExpectRoundTrip(a, Bytes{}, options);
+  ExpectRoundTrip(Bytes(200'000, 0), Bytes(150'000, 0), options);
+  ExpectRoundTrip(Bytes(100'000, 0x90), b, options);
+}
+
 TEST(Delta, MatchesCoverTheTargetExactlyOnce) {
   Images images = FileSystemLike(30);
-  for (MatchIndex index : {MatchIndex::kSuffixArray, MatchIndex::kHashAnchors}) {
+  for (MatchIndex index :
+       {MatchIndex::kHashChains, MatchIndex::kSuffixArray, MatchIndex::kHashAnchors}) {
     auto ops = FindMatches(images.a, images.b, index);
     ASSERT_TRUE(ops);
     std::uint64_t at = 0;
