@@ -169,7 +169,7 @@ class ChainIndex {
  public:
   static constexpr std::int64_t kMaxMatch = 4096;  // as SuffixIndex, for the same reason
   static constexpr std::int64_t kSeed = 8;
-  static constexpr int kDepth = 16;
+  static constexpr int kDepth = 8;
 
   Status Build(ByteView source) {
     src_ = source;
