@@ -35,7 +35,9 @@ class BuiltDeltasAdapter final : public deployments::BuiltDeltas {
                                               std::string_view image_sha256,
                                               std::int64_t image_length,
                                               std::string_view from_sha256) override {
-    return service_.Offer(deltas::DeltaTarget{release, image_sha256, image_length}, from_sha256);
+    return service_.Offer(
+        deltas::DeltaTarget{std::string(release), std::string(image_sha256), image_length},
+        from_sha256);
   }
   void Prepare(std::string_view release, std::string_view image_sha256, std::int64_t image_length,
                const std::vector<std::string>& hardware_ids) override {
@@ -46,7 +48,9 @@ class BuiltDeltasAdapter final : public deployments::BuiltDeltas {
       std::erase_if(*images, [&](const std::string& from) {
         return catalog_.Find(core::uptane::DeltaTargetName(release, from)).has_value();
       });
-      service_.Prepare(deltas::DeltaTarget{release, image_sha256, image_length}, *images);
+      service_.Prepare(
+          deltas::DeltaTarget{std::string(release), std::string(image_sha256), image_length},
+          *images);
     }
   }
 

@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -61,8 +62,8 @@ class ReleaseSource {
 
 // The release a device is to install, as the Director names it.
 struct DeltaTarget {
-  std::string_view release;  // target path
-  std::string_view image_sha256;
+  std::string release;  // target path
+  std::string image_sha256;
   std::int64_t image_length = 0;
 };
 
