@@ -12,7 +12,9 @@
 #   ALOFT_IBENCH_PERF=DIR runs the agent under `perf record -g` into DIR/aloft-SIZE.data (for
 #   finding where its time goes; the figures of such a run include perf's overhead),
 #   ALOFT_IBENCH_AGENT_TOML: lines appended to the agent's configuration, e.g.
-#   $'[download]\nkeep_partial = false' (what a setting costs).
+#   $'[download]\nkeep_partial = false' (what a setting costs),
+#   ALOFT_IBENCH_AGENT_LIBS=DIR runs the timed agent with LD_LIBRARY_PATH=DIR (what-if: a
+#   device-grade libcurl from bench/install/min_curl.sh instead of Debian's).
 # Needs: zstd, openssl, cpio, gcc (for the sampler), swupdate, rauc, squashfs-tools, dbus-daemon
 #   (scripts/install-deps installs them). rauc and swupdate need root (loop mount; slot files).
 # Exit status: non-zero if aloft-agent's install failed or a tool left wrong bytes in the slot;
@@ -194,6 +196,7 @@ TOML
   # slot, prepare the trial boot, then exit 75 (reboot requested).
   local wrap=()
   [[ -n ${ALOFT_IBENCH_PERF:-} ]] && wrap=(perf record -F 1999 -g -o "$ALOFT_IBENCH_PERF/aloft-$size.data" --)
+  [[ -n ${ALOFT_IBENCH_AGENT_LIBS:-} ]] && wrap=(env "LD_LIBRARY_PATH=$ALOFT_IBENCH_AGENT_LIBS" "${wrap[@]}")
   measure "$size" aloft "$run" -- "${wrap[@]}" "$bin/aloft-agent" -c "$d/agent.toml" check || rc=$?
   [[ $rc == 75 ]] || { tail -n 20 "$work/aloft-$size.err" >&2; die "aloft-agent check exited $rc, not 75"; }
   local trial
