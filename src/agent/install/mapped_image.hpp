@@ -2,14 +2,14 @@
 
 // The running slot, mapped read-only: the source a delta is applied to. The mapping costs no
 // heap; its pages are the kernel's page cache, read on demand and reclaimable, so a 512 MiB
-// source does not need 512 MiB of memory.
+// source does not need 512 MiB of memory (platform::posix::MappedFile).
 
-#include <cstddef>
 #include <cstdint>
 
 #include "agent/slots/slot.hpp"
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
+#include "platform/posix/mapped_file.hpp"
 
 namespace aloft::agent::install {
 
@@ -24,20 +24,12 @@ class MappedImage {
   static Result<MappedImage> MapVerified(const slots::Slot& slot, std::uint64_t length,
                                          ByteView sha256);
 
-  MappedImage(MappedImage&& other) noexcept;
-  MappedImage& operator=(MappedImage&& other) noexcept;
-  MappedImage(const MappedImage&) = delete;
-  MappedImage& operator=(const MappedImage&) = delete;
-  ~MappedImage();
-
-  ByteView bytes() const noexcept { return {static_cast<const std::uint8_t*>(data_), size_}; }
+  ByteView bytes() const noexcept { return file_.bytes(); }
 
  private:
-  MappedImage(void* data, std::size_t size) noexcept : data_(data), size_(size) {}
-  void Unmap() noexcept;
+  explicit MappedImage(platform::posix::MappedFile file) noexcept : file_(std::move(file)) {}
 
-  void* data_ = nullptr;
-  std::size_t size_ = 0;
+  platform::posix::MappedFile file_;
 };
 
 }  // namespace aloft::agent::install

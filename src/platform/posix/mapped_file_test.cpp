@@ -32,5 +32,20 @@ TEST_F(MappedFileTest, EmptyAndMissingFiles) {
   EXPECT_EQ(missing.error().code(), Errc::kNotFound);
 }
 
+TEST_F(MappedFileTest, PrefixOfAFileLongEnough) {
+  ASSERT_TRUE(AtomicWriteFile(dir_ / "f", Bytes{1, 2, 3, 4}));
+  auto prefix = MappedFile::OpenPrefix(dir_ / "f", 2);
+  ASSERT_TRUE(prefix) << prefix.error().message();
+  EXPECT_EQ(Bytes(prefix->bytes().begin(), prefix->bytes().end()), (Bytes{1, 2}));
+  prefix->AdviseSequential();
+  auto nothing = MappedFile::OpenPrefix(dir_ / "f", 0);
+  ASSERT_TRUE(nothing);
+  EXPECT_TRUE(nothing->bytes().empty());
+  auto too_long = MappedFile::OpenPrefix(dir_ / "f", 5);
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code(), Errc::kInvalidArgument);
+  EXPECT_NE(too_long.error().message().find("holds 4 bytes, fewer than 5"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace aloft::platform::posix
