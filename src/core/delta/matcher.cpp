@@ -25,6 +25,17 @@ std::int64_t CommonPrefix(const std::uint8_t* a, const std::uint8_t* b, std::int
   return i;
 }
 
+// The match along the current alignment (`hint`, the source position the previous match
+// continues to), at most `cap` bytes; 0 at position 0 when the hint lies outside the source.
+std::int64_t AlignmentMatch(ByteView source, const std::uint8_t* needle, std::int64_t needle_len,
+                            std::int64_t hint, std::int64_t cap, std::int64_t* pos) {
+  const auto n = static_cast<std::int64_t>(source.size());
+  *pos = 0;
+  if (hint < 0 || hint >= n) return 0;
+  *pos = hint;
+  return CommonPrefix(source.data() + hint, needle, std::min({n - hint, needle_len, cap}));
+}
+
 // Exact matches from a suffix array of the whole source: the longest match at every target
 // position, which is what gives bsdiff its quality on executables (code that moved is found
 // even between changed addresses a few bytes apart).
@@ -123,12 +134,7 @@ class HashIndex {
   std::int64_t Longest(const std::uint8_t* needle, std::int64_t needle_len, std::int64_t hint,
                        std::int64_t* pos) const {
     const auto n = static_cast<std::int64_t>(src_.size());
-    std::int64_t best = 0;
-    *pos = 0;
-    if (hint >= 0 && hint < n) {
-      best = CommonPrefix(src_.data() + hint, needle, std::min({n - hint, needle_len, kMaxMatch}));
-      *pos = hint;
-    }
+    std::int64_t best = AlignmentMatch(src_, needle, needle_len, hint, kMaxMatch, pos);
     if (needle_len >= kWindow) {
       std::uint32_t slot = table_[Hash(needle)];
       if (slot != 0 && static_cast<std::int64_t>(slot - 1) != hint) {
@@ -191,12 +197,7 @@ class ChainIndex {
   std::int64_t Longest(const std::uint8_t* needle, std::int64_t needle_len, std::int64_t hint,
                        std::int64_t* pos) const {
     const auto n = static_cast<std::int64_t>(src_.size());
-    std::int64_t best = 0;
-    *pos = 0;
-    if (hint >= 0 && hint < n) {
-      best = CommonPrefix(src_.data() + hint, needle, std::min({n - hint, needle_len, kMaxMatch}));
-      *pos = hint;
-    }
+    std::int64_t best = AlignmentMatch(src_, needle, needle_len, hint, kMaxMatch, pos);
     if (needle_len < kSeed) return best;
     std::uint32_t link = head_[Hash(needle)];
     for (int depth = 0; link != 0 && depth < kDepth && best < kMaxMatch; ++depth) {
