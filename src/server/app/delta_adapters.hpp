@@ -33,13 +33,11 @@ class BuiltDeltasAdapter final : public deployments::BuiltDeltas {
       : service_(service), devices_(devices), catalog_(catalog) {}
   std::optional<core::uptane::DeltaRef> Offer(std::string_view release,
                                               std::string_view image_sha256,
-                                              std::int64_t image_length,
                                               std::string_view from_sha256) override {
-    return service_.Offer(
-        deltas::DeltaTarget{std::string(release), std::string(image_sha256), image_length},
-        from_sha256);
+    return service_.Offer(deltas::DeltaTarget{std::string(release), std::string(image_sha256)},
+                          from_sha256);
   }
-  void Prepare(std::string_view release, std::string_view image_sha256, std::int64_t image_length,
+  void Prepare(std::string_view release, std::string_view image_sha256,
                const std::vector<std::string>& hardware_ids) override {
     for (const std::string& hardware_id : hardware_ids) {
       auto images = devices_.CommonImages(hardware_id, kPreparedImages);
@@ -48,9 +46,8 @@ class BuiltDeltasAdapter final : public deployments::BuiltDeltas {
       std::erase_if(*images, [&](const std::string& from) {
         return catalog_.Find(core::uptane::DeltaTargetName(release, from)).has_value();
       });
-      service_.Prepare(
-          deltas::DeltaTarget{std::string(release), std::string(image_sha256), image_length},
-          *images);
+      service_.Prepare(deltas::DeltaTarget{std::string(release), std::string(image_sha256)},
+                       *images);
     }
   }
 

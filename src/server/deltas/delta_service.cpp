@@ -1,9 +1,9 @@
 #include "server/deltas/delta_service.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <system_error>
 
+#include "core/base/hex.hpp"
 #include "core/delta/patch.hpp"
 #include "core/uptane/target_custom.hpp"
 #include "platform/posix/files.hpp"
@@ -63,8 +63,7 @@ std::optional<core::uptane::DeltaRef> DeltaService::Offer(const DeltaTarget& to,
     return std::nullopt;
   }
   ServerDelta& d = **row;
-  const bool stale = d.state == BuildState::kReady &&
-                     (d.to_sha256 != to.image_sha256 || d.to_length != to.image_length);
+  const bool stale = d.state == BuildState::kReady && d.to_sha256 != to.image_sha256;
   const bool retry = d.state == BuildState::kFailed &&
                      now - d.updated_at >= options_.retry_failed_after;
   if (stale || retry) {
@@ -89,13 +88,11 @@ std::optional<core::uptane::DeltaRef> DeltaService::Offer(const DeltaTarget& to,
 void DeltaService::Prepare(const DeltaTarget& to, const std::vector<std::string>& from_images) {
   if (!options_.enabled) return;
   const Timestamp now = clock_.Now();
-  for (std::string from : from_images) {
-    std::transform(from.begin(), from.end(), from.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    const bool hex = from.size() == 64 && std::all_of(from.begin(), from.end(), [](char c) {
-                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                     });
-    if (!hex || from == to.image_sha256) continue;
+  for (const std::string& image : from_images) {
+    auto digest = HexDecode(image);  // and HexEncode: lowercase, as devices' digests are stored
+    if (!digest || digest->size() != 32) continue;
+    const std::string from = HexEncode(*digest);
+    if (from == to.image_sha256) continue;
     (void)store_.Request(to.release, from, now);
   }
 }
@@ -133,11 +130,13 @@ Status DeltaService::Build(ServerDelta& d) {
   auto to_digest = SignedImageDigest(*to);
   if (!to_digest) return Fail(to_digest.error());
   const releases::Release* source = nullptr;
+  ImageDigest from_digest;
   for (const releases::Release& r : *all) {
     if (&r == &*to || !SharesHardware(r, *to)) continue;
     auto digest = SignedImageDigest(r);
     if (digest && digest->sha256 == d.from_sha256) {
       source = &r;
+      from_digest = std::move(*digest);
       break;
     }
   }
@@ -146,8 +145,6 @@ Status DeltaService::Build(ServerDelta& d) {
                                      d.from_sha256.substr(0, 16) +
                                      ": aloftd builds deltas only from images it holds");
   }
-  auto from_digest = SignedImageDigest(*source);
-  if (!from_digest) return Fail(from_digest.error());
 
   if (Status s = platform::posix::EnsurePrivateDirectory(options_.work_dir); !s) return s;
   ScratchFiles files(options_.work_dir);
@@ -183,7 +180,7 @@ Status DeltaService::Build(ServerDelta& d) {
   d.source_target = source->name;
   d.artifact_sha256 = stored->sha256;
   d.artifact_length = static_cast<std::int64_t>(stored->size);
-  d.from_length = from_digest->length;
+  d.from_length = from_digest.length;
   d.to_sha256 = to_digest->sha256;
   d.to_length = to_digest->length;
   return Ok();

@@ -62,9 +62,8 @@ class ReleaseSource {
 
 // The release a device is to install, as the Director names it.
 struct DeltaTarget {
-  std::string release;  // target path
-  std::string image_sha256;
-  std::int64_t image_length = 0;
+  std::string release;       // target path
+  std::string image_sha256;  // its signed image digest, lowercase hex
 };
 
 class DeltaService {

@@ -114,7 +114,7 @@ class DeltaServiceTest : public aloft::testing::TempDirTest {
   }
 
   DeltaTarget To() const {
-    return DeltaTarget{"os-2.0.img.zst", new_sha_, static_cast<std::int64_t>(new_image_.size())};
+    return DeltaTarget{"os-2.0.img.zst", new_sha_};
   }
 
   ServerDelta Row(const std::string& from) {
@@ -242,7 +242,7 @@ TEST_F(DeltaServiceTest, APatchNoSmallerThanTheArtifactIsRefused) {
   for (auto& byte : b) byte = static_cast<std::uint8_t>((x = x * 1103515245 + 12345) >> 16);
   Publish("noise-1.img.zst", "n1", a);
   Publish("noise-2.img.zst", "n2", b);
-  const DeltaTarget to{"noise-2.img.zst", Sha256Hex(b), static_cast<std::int64_t>(b.size())};
+  const DeltaTarget to{"noise-2.img.zst", Sha256Hex(b)};
   EXPECT_FALSE(service_->Offer(to, Sha256Hex(a)));
   ASSERT_TRUE(service_->BuildNext());
   auto row = store_->Get("noise-2.img.zst", Sha256Hex(a));

@@ -110,7 +110,8 @@ Result<ImageDigest> SignedImageDigest(const releases::Release& release) {
   if (!custom) return Fail(std::move(custom).error().WithContext(release.name));
   if (custom->delta) return Fail(Errc::kInvalidArgument, release.name + " is a delta");
   ImageDigest digest{core::uptane::ImageSha256Hex(release.target, *custom),
-                     core::uptane::ImageLength(release.target, *custom)};
+                     core::uptane::ImageLength(release.target, *custom),
+                     custom->payload ? custom->payload->compression : "none"};
   if (digest.sha256.size() != 64) {
     return Fail(Errc::kInvalidArgument, release.name + " has no sha256 image digest");
   }
@@ -119,11 +120,9 @@ Result<ImageDigest> SignedImageDigest(const releases::Release& release) {
 
 Status WriteReleaseImage(blobs::ObjectStore& blobs, const releases::Release& release,
                          std::uint64_t max_image_bytes, const std::filesystem::path& path) {
-  auto custom = core::uptane::ParseImageCustom(release.target.custom);
-  if (!custom) return Fail(std::move(custom).error().WithContext(release.name));
   auto digest = SignedImageDigest(release);
   if (!digest) return Fail(digest.error());
-  const std::string compression = custom->payload ? custom->payload->compression : "none";
+  const std::string& compression = digest->compression;
   if (compression != "none" && compression != "zstd") {
     return Fail(Errc::kUnsupported,
                 release.name + ": no delta for compression '" + compression + "'");

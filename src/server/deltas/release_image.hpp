@@ -15,11 +15,12 @@
 namespace aloft::server::deltas {
 
 // The image's signed digest (lowercase hex) and length: core::uptane::ImageSha256Hex and
-// ImageLength of the release's custom. kInvalidArgument for a release that is a delta or has
-// an unreadable custom.
+// ImageLength of the release's custom, and how its artifact packs it. kInvalidArgument for a
+// release that is a delta or has an unreadable custom.
 struct ImageDigest {
   std::string sha256;
   std::int64_t length = 0;
+  std::string compression = "none";  // the payload's, when the custom names one
 };
 Result<ImageDigest> SignedImageDigest(const releases::Release& release);
 

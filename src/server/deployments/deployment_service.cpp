@@ -73,13 +73,6 @@ Result<std::string> ImageDigest(const Release& release) {
   return Lower(sha->second);
 }
 
-// The length of the image a release installs (what a slot holds).
-std::int64_t ImageLengthOf(const Release& release) {
-  auto image = core::uptane::ParseImageCustom(release.target_file.custom);
-  // No custom: the artifact is the image.
-  return image ? core::uptane::ImageLength(release.target_file, *image) : release.target_file.length;
-}
-
 bool IsDelta(const Release& release) {
   const core::codec::Json& custom = release.target_file.custom;
   return custom.IsObject() && custom.Find("delta") != nullptr;
@@ -252,16 +245,14 @@ Result<DeploymentView> DeploymentService::Create(const DeploymentSpec& spec,
     if (seq.error().code() != Errc::kAlreadyExists || attempt == 3) return Fail(seq.error());
   }
   InvalidateActive();
-  const std::string release_name = d.release;
-  const std::string image_sha256 = d.image_sha256;
-  const std::vector<std::string> hardware =
-      d.selector.hardware_id.empty() ? d.hardware_ids
-                                     : std::vector<std::string>{d.selector.hardware_id};
-  auto view = View(std::move(d), /*with_devices=*/true);
+  auto view = View(d, /*with_devices=*/true);
   lock.unlock();
   // Deltas from what the fleet runs start building now, so most devices find theirs ready.
   if (built_deltas_ != nullptr) {
-    built_deltas_->Prepare(release_name, image_sha256, ImageLengthOf(*release), hardware);
+    built_deltas_->Prepare(d.release, d.image_sha256,
+                           d.selector.hardware_id.empty()
+                               ? d.hardware_ids
+                               : std::vector<std::string>{d.selector.hardware_id});
   }
   return view;
 }
@@ -656,11 +647,8 @@ std::optional<core::uptane::DeltaRef> DeploymentService::FindDelta(const Deploym
   auto release = releases_.Find(name);
   if (!release) {
     if (built_deltas_ == nullptr || release.error().code() != Errc::kNotFound) return std::nullopt;
-    // No signed delta: one aloftd built, if ready. It needs the image's length, which the
-    // deployment does not keep (this runs once per admission, not per check-in).
-    auto full = releases_.Find(d.release);
-    if (!full) return std::nullopt;
-    return built_deltas_->Offer(d.release, d.image_sha256, ImageLengthOf(*full), from);
+    // No signed delta: one aloftd built, if ready.
+    return built_deltas_->Offer(d.release, d.image_sha256, from);
   }
   auto custom = core::uptane::ParseImageCustom(release->target_file.custom);
   if (!custom || !custom->delta) return std::nullopt;

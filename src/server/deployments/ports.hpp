@@ -65,16 +65,15 @@ class BuiltDeltas {
  public:
   virtual ~BuiltDeltas() = default;
   // A Director pointer ("builtBy": "server") to a ready delta from `from_sha256` to the
-  // release (`release`, whose image has `image_sha256` and `image_length`); nullopt, after
-  // asking for one to be built, when there is none yet. Never fails.
+  // release (`release`, whose image digest is `image_sha256`); nullopt, after asking for one to
+  // be built, when there is none yet. Never fails.
   virtual std::optional<core::uptane::DeltaRef> Offer(std::string_view release,
                                                       std::string_view image_sha256,
-                                                      std::int64_t image_length,
                                                       std::string_view from_sha256) = 0;
   // A deployment of the release was created for devices of `hardware_ids`: start building
   // deltas from the images they run. Never fails.
   virtual void Prepare(std::string_view release, std::string_view image_sha256,
-                       std::int64_t image_length, const std::vector<std::string>& hardware_ids) = 0;
+                       const std::vector<std::string>& hardware_ids) = 0;
 };
 
 // The production DirectorAssigner: publishes through the Director repository (one signed
