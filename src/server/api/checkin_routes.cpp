@@ -13,7 +13,7 @@ Response CheckIn(const Request& request, CheckInDeps& deps) {
   if (auto* denied = std::get_if<Response>(&caller)) return std::move(*denied);
   const auto& who = std::get<DeviceCaller>(caller);
   // The row AuthenticateDevice read for this request (one device read per check-in).
-  const store::DeviceRow* row = &who.device;
+  const store::DeviceState* row = &who.device;
   const Timestamp now = std::chrono::floor<std::chrono::seconds>(deps.device.clock.Now());
   if (deps.last_seen != nullptr) {
     deps.last_seen->Record(who.device_id, now);

@@ -134,7 +134,7 @@ std::variant<DeviceCaller, Response> AuthenticateDevice(const Request& request,
     return r;
   }
   // Looked up on every request: a revoked device stops at its next request, not at expiry.
-  auto device = deps.devices.GetDevice(claims->subject);
+  auto device = deps.devices.GetDeviceState(claims->subject);
   if (!device) {
     if (device.error().code() == Errc::kNotFound) return Unauthorized("invalid token");
     return ErrorResponse(device.error());

@@ -42,7 +42,7 @@ Status RegisterDeviceRoutes(http::Router& router, DeviceApiDeps& deps);
 struct DeviceCaller {
   std::string device_id;
   std::string hardware_id;
-  store::DeviceRow device;  // as read for this request, so a handler need not read it again
+  store::DeviceState device;  // as read for this request, so a handler need not read it again
 };
 std::variant<DeviceCaller, http::Response> AuthenticateDevice(const http::Request& request,
                                                               DeviceApiDeps& deps);

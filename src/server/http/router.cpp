@@ -83,6 +83,9 @@ Status Router::Add(Method method, std::string_view pattern, Handler handler, Rou
   if (options.name.empty()) options.name = std::string(MethodName(method)) + " " + route->pattern;
   route->handler = std::move(handler);
   route->options = std::move(options);
+  const std::size_t length = route->segments.size();
+  if (by_length_.size() <= length) by_length_.resize(length + 1);
+  by_length_[length].push_back(route.get());
   routes_.push_back(std::move(route));
   return Ok();
 }
@@ -93,17 +96,19 @@ RouteMatch Router::Find(Method method, const std::vector<std::string>& segments)
   const Route* best_get = nullptr;
   int best_score = -1;
   int best_get_score = -1;
-  std::set<Method> allowed;
-  for (const auto& route : routes_) {
+  unsigned allowed = 0;  // bit i: Method(i) has a pattern matching the path
+  static const std::vector<const Route*> kNone;
+  const auto& candidates = segments.size() < by_length_.size() ? by_length_[segments.size()] : kNone;
+  for (const Route* route : candidates) {
     int score = MatchSegments(*route, segments, nullptr);
     if (score < 0) continue;
-    allowed.insert(route->method);
+    allowed |= 1u << static_cast<unsigned>(route->method);
     if (route->method == method && score > best_score) {
-      best = route.get();
+      best = route;
       best_score = score;
     }
     if (route->method == Method::kGet && score > best_get_score) {
-      best_get = route.get();
+      best_get = route;
       best_get_score = score;
     }
   }
@@ -113,8 +118,10 @@ RouteMatch Router::Find(Method method, const std::vector<std::string>& segments)
     (void)MatchSegments(*best, segments, &match.params);
     return match;
   }
-  match.allowed.assign(allowed.begin(), allowed.end());
-  if (allowed.empty() && get_fallback_ && (method == Method::kGet || method == Method::kHead)) {
+  for (unsigned m = 0; m <= static_cast<unsigned>(Method::kOther); ++m) {
+    if ((allowed & (1u << m)) != 0) match.allowed.push_back(static_cast<Method>(m));
+  }
+  if (allowed == 0 && get_fallback_ && (method == Method::kGet || method == Method::kHead)) {
     match.route = get_fallback_.get();
   }
   return match;

@@ -98,6 +98,9 @@ class Router {
 
  private:
   std::vector<std::unique_ptr<Route>> routes_;
+  // routes_ again, grouped by segment count: Find runs on every request and only patterns of
+  // the path's length can match it.
+  std::vector<std::vector<const Route*>> by_length_;
   std::unique_ptr<Route> get_fallback_;
 };
 

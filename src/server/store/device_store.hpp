@@ -29,6 +29,16 @@ struct DeviceRow {
   core::wire::Inventory inventory;  // what the device last reported
 };
 
+// What a device's own requests need of its row: the status that authorises the request, and
+// the hardware and inventory that decide what it should run. Read on every device request, so
+// it leaves out the key and the timestamps (no JSON key to parse, no times to convert).
+struct DeviceState {
+  std::string id;
+  std::string hardware_id;
+  core::wire::EnrollmentStatus status = core::wire::EnrollmentStatus::kPending;
+  core::wire::Inventory inventory;
+};
+
 // A page of devices, filtered. Keyset pagination (after_id) stays fast at any offset.
 struct DeviceFilter {
   std::optional<core::wire::EnrollmentStatus> status;
@@ -57,6 +67,8 @@ class DeviceStore {
   virtual ~DeviceStore() = default;
   // kNotFound when there is no such device.
   virtual Result<DeviceRow> GetDevice(std::string_view id) = 0;
+  // The same device, narrowed to DeviceState. kNotFound when there is no such device.
+  virtual Result<DeviceState> GetDeviceState(std::string_view id) = 0;
   // kAlreadyExists when the id or the key is taken.
   virtual Status InsertDevice(const DeviceRow& device) = 0;
   // kNotFound when there is no such device.

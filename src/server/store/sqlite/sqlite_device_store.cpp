@@ -14,8 +14,20 @@ constexpr std::chrono::milliseconds kLeaseTimeout{5000};
 constexpr std::size_t kMaxPage = 1000;
 
 constexpr std::string_view kDeviceColumns =
-    "id, hardware_id, public_key, key_id, status, created_at, updated_at, last_seen_at, "
-    "image_sha256, image_version, agent_version, security_counter, attributes";
+    "id, hardware_id, public_key, key_id, status, created_at, updated_at,"
+    " (SELECT seen_at FROM device_last_seen WHERE device_id = devices.id),"
+    " image_sha256, image_version, agent_version, security_counter, attributes";
+
+// Inserts or moves a device's last-seen time (unix seconds). Bound: :id, :at. The SELECT skips
+// an id with no device (the foreign key would otherwise fail the whole batch).
+constexpr std::string_view kUpsertLastSeen =
+    "INSERT INTO device_last_seen (device_id, seen_at)"
+    " SELECT :id, :at WHERE EXISTS (SELECT 1 FROM devices WHERE id = :id)"
+    " ON CONFLICT (device_id) DO UPDATE SET seen_at = excluded.seen_at";
+
+std::int64_t UnixSeconds(Timestamp t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
 
 std::string Time(Timestamp t) { return FormatTimestamp(t); }
 
@@ -23,6 +35,9 @@ std::string Time(Timestamp t) { return FormatTimestamp(t); }
 Error CorruptRow(std::string_view what) {
   return Error(Errc::kCorrupt, "stored " + std::string(what) + " is unreadable");
 }
+
+Status ReadInventory(const Statement& s, int first, const std::string& hardware_id,
+                     wire::Inventory& inventory);
 
 Result<DeviceRow> ReadDevice(const Statement& s) {
   DeviceRow d;
@@ -40,22 +55,26 @@ Result<DeviceRow> ReadDevice(const Statement& s) {
   if (!created || !updated) return Fail(CorruptRow("device timestamps"));
   d.created_at = *created;
   d.updated_at = *updated;
-  if (!s.IsNull(7)) {
-    auto seen = ParseTimestamp(s.ColumnText(7));
-    if (!seen) return Fail(CorruptRow("device timestamps"));
-    d.last_seen_at = *seen;
-  }
-  d.inventory.hardware_id = d.hardware_id;
-  d.inventory.image_sha256 = s.ColumnText(8);
-  d.inventory.image_version = s.ColumnText(9);
-  d.inventory.agent_version = s.ColumnText(10);
-  d.inventory.security_counter = s.ColumnInt64(11);
-  auto attrs = core::codec::ParseJson(s.ColumnText(12));
+  if (!s.IsNull(7)) d.last_seen_at = Timestamp(std::chrono::seconds(s.ColumnInt64(7)));
+  if (Status inv = ReadInventory(s, 8, d.hardware_id, d.inventory); !inv) return Fail(inv.error());
+  return d;
+}
+
+// The columns image_sha256, image_version, agent_version, security_counter, attributes, from
+// index `first` on.
+Status ReadInventory(const Statement& s, int first, const std::string& hardware_id,
+                     wire::Inventory& inventory) {
+  inventory.hardware_id = hardware_id;
+  inventory.image_sha256 = s.ColumnText(first);
+  inventory.image_version = s.ColumnText(first + 1);
+  inventory.agent_version = s.ColumnText(first + 2);
+  inventory.security_counter = s.ColumnInt64(first + 3);
+  auto attrs = core::codec::ParseJson(s.ColumnText(first + 4));
   if (!attrs || !attrs->IsObject()) return Fail(CorruptRow("device attributes"));
   for (const auto& [k, v] : attrs->AsObject()) {
-    if (v.IsString()) d.inventory.attributes.emplace(k, v.AsString());
+    if (v.IsString()) inventory.attributes.emplace(k, v.AsString());
   }
-  return d;
+  return Ok();
 }
 
 // Runs a statement that must change exactly one row; kNotFound otherwise.
@@ -63,6 +82,15 @@ Status RunOne(platform::sqlite::Database& db, Statement& s, std::string_view wha
   if (Status r = s.Run(); !r) return r;
   if (db.Changes() == 0) return Fail(Errc::kNotFound, std::string(what) + " not found");
   return Ok();
+}
+
+Status UpsertLastSeen(platform::sqlite::Database& db, std::string_view id, Timestamp at) {
+  auto s = db.PrepareCached(kUpsertLastSeen);
+  if (!s) return Fail(s.error());
+  for (Status b : {s->BindText(":id", id), s->BindInt64(":at", UnixSeconds(at))}) {
+    if (!b) return b;
+  }
+  return s->Run();
 }
 
 }  // namespace
@@ -84,6 +112,27 @@ Result<DeviceRow> SqliteDeviceStore::GetDevice(std::string_view id) {
   if (!row) return Fail(row.error());
   if (!*row) return Fail(Errc::kNotFound, "device not found");
   return ReadDevice(*s);
+}
+
+Result<DeviceState> SqliteDeviceStore::GetDeviceState(std::string_view id) {
+  auto db = Lease();
+  if (!db) return Fail(db.error());
+  auto s = (*db)->PrepareCached(
+      "SELECT hardware_id, status, image_sha256, image_version, agent_version, security_counter,"
+      " attributes FROM devices WHERE id = :id");
+  if (!s) return Fail(s.error());
+  if (Status b = s->BindText(":id", id); !b) return Fail(b.error());
+  auto row = s->Step();
+  if (!row) return Fail(row.error());
+  if (!*row) return Fail(Errc::kNotFound, "device not found");
+  DeviceState d;
+  d.id = std::string(id);
+  d.hardware_id = s->ColumnText(0);
+  auto status = wire::ParseEnrollmentStatus(s->ColumnText(1));
+  if (!status) return Fail(CorruptRow("device status"));
+  d.status = *status;
+  if (Status inv = ReadInventory(*s, 2, d.hardware_id, d.inventory); !inv) return Fail(inv.error());
+  return d;
 }
 
 Status SqliteDeviceStore::InsertDevice(const DeviceRow& d) {
@@ -129,10 +178,11 @@ Status SqliteDeviceStore::RecordInventory(std::string_view id, const wire::Inven
   if (!db) return Fail(db.error());
   Json::Object attrs;
   for (const auto& [k, v] : inv.attributes) attrs.emplace(k, v);
+  auto tx = platform::sqlite::Transaction::Begin(**db);
+  if (!tx) return Fail(tx.error());
   auto s = (*db)->PrepareCached(
       "UPDATE devices SET image_sha256 = :sha, image_version = :version, agent_version = :agent,"
-      " security_counter = :counter, attributes = :attrs, last_seen_at = :now, updated_at = :now"
-      " WHERE id = :id");
+      " security_counter = :counter, attributes = :attrs, updated_at = :now WHERE id = :id");
   if (!s) return Fail(s.error());
   for (Status b : {s->BindText(":sha", inv.image_sha256),
                    s->BindText(":version", inv.image_version),
@@ -142,18 +192,17 @@ Status SqliteDeviceStore::RecordInventory(std::string_view id, const wire::Inven
                    s->BindText(":now", Time(now)), s->BindText(":id", id)}) {
     if (!b) return b;
   }
-  return RunOne(**db, *s, "device");
+  if (Status r = RunOne(**db, *s, "device"); !r) return r;
+  if (Status r = UpsertLastSeen(**db, id, now); !r) return r;
+  return tx->Commit();
 }
 
 Status SqliteDeviceStore::TouchDevice(std::string_view id, Timestamp now) {
   auto db = Lease();
   if (!db) return Fail(db.error());
-  auto s = (*db)->PrepareCached("UPDATE devices SET last_seen_at = :now WHERE id = :id");
-  if (!s) return Fail(s.error());
-  for (Status b : {s->BindText(":now", Time(now)), s->BindText(":id", id)}) {
-    if (!b) return b;
-  }
-  return RunOne(**db, *s, "device");
+  if (Status r = UpsertLastSeen(**db, id, now); !r) return r;
+  if ((*db)->Changes() == 0) return Fail(Errc::kNotFound, "device not found");
+  return Ok();
 }
 
 Status SqliteDeviceStore::TouchDevices(const std::vector<DeviceSeen>& seen) {
@@ -162,11 +211,11 @@ Status SqliteDeviceStore::TouchDevices(const std::vector<DeviceSeen>& seen) {
   if (!db) return Fail(db.error());
   auto tx = platform::sqlite::Transaction::Begin(**db);
   if (!tx) return Fail(tx.error());
-  auto s = (*db)->PrepareCached("UPDATE devices SET last_seen_at = :now WHERE id = :id");
+  auto s = (*db)->PrepareCached(kUpsertLastSeen);
   if (!s) return Fail(s.error());
   for (const DeviceSeen& d : seen) {
     s->Reset();  // one statement, rebound for each device
-    for (Status b : {s->BindText(":now", Time(d.at)), s->BindText(":id", d.id)}) {
+    for (Status b : {s->BindText(":id", d.id), s->BindInt64(":at", UnixSeconds(d.at))}) {
       if (!b) return b;
     }
     if (Status r = s->Run(); !r) return r;
@@ -235,12 +284,12 @@ Result<std::vector<DeviceCount>> SqliteDeviceStore::CountDevices() {
 Result<std::int64_t> SqliteDeviceStore::CountAcceptedNotSeenSince(Timestamp since) {
   auto db = Lease();
   if (!db) return Fail(db.error());
-  // devices_by_status narrows to accepted devices; times are fixed-width UTC text.
+  // devices_by_status narrows to accepted devices; a device never seen has no row.
   auto s = (*db)->PrepareCached(
-      "SELECT COUNT(*) FROM devices WHERE status = 'accepted'"
-      " AND (last_seen_at IS NULL OR last_seen_at < :since)");
+      "SELECT COUNT(*) FROM devices LEFT JOIN device_last_seen ON device_id = id"
+      " WHERE status = 'accepted' AND (seen_at IS NULL OR seen_at < :since)");
   if (!s) return Fail(s.error());
-  if (Status b = s->BindText(":since", Time(since)); !b) return Fail(b.error());
+  if (Status b = s->BindInt64(":since", UnixSeconds(since)); !b) return Fail(b.error());
   auto row = s->Step();
   if (!row) return Fail(row.error());
   return *row ? s->ColumnInt64(0) : 0;

@@ -14,6 +14,7 @@ class SqliteDeviceStore final : public DeviceStore, public EnrollmentStore, publ
   explicit SqliteDeviceStore(platform::sqlite::ConnectionPool& pool) : pool_(pool) {}
 
   Result<DeviceRow> GetDevice(std::string_view id) override;
+  Result<DeviceState> GetDeviceState(std::string_view id) override;
   Status InsertDevice(const DeviceRow& device) override;
   Status SetDeviceStatus(std::string_view id, core::wire::EnrollmentStatus status,
                          Timestamp now) override;

@@ -61,6 +61,92 @@ TEST_F(SqliteDeviceStoreTest, DeviceLifecycle) {
             Errc::kNotFound);
 }
 
+TEST_F(SqliteDeviceStoreTest, DeviceStateIsTheDeviceNarrowed) {
+  ASSERT_TRUE(store_->InsertDevice(Device("dev-1", "k1")));
+  ASSERT_TRUE(store_->SetDeviceStatus("dev-1", wire::EnrollmentStatus::kAccepted,
+                                      T("2030-01-01T00:01:00Z")));
+  wire::Inventory inv{"rpi4", std::string(64, 'b'), "3.1", "0.2", 7, {{"tags", "lab,eu"}}};
+  ASSERT_TRUE(store_->RecordInventory("dev-1", inv, T("2030-01-01T00:02:00Z")));
+  auto full = store_->GetDevice("dev-1");
+  auto state = store_->GetDeviceState("dev-1");
+  ASSERT_TRUE(full && state) << state.error().ToString();
+  EXPECT_EQ(state->id, "dev-1");
+  EXPECT_EQ(state->hardware_id, full->hardware_id);
+  EXPECT_EQ(state->status, wire::EnrollmentStatus::kAccepted);
+  EXPECT_EQ(state->inventory.hardware_id, "rpi4");
+  EXPECT_EQ(state->inventory.image_sha256, inv.image_sha256);
+  EXPECT_EQ(state->inventory.image_version, "3.1");
+  EXPECT_EQ(state->inventory.agent_version, "0.2");
+  EXPECT_EQ(state->inventory.security_counter, 7);
+  EXPECT_EQ(state->inventory.attributes, full->inventory.attributes);
+  EXPECT_EQ(store_->GetDeviceState("nope").error().code(), Errc::kNotFound);
+}
+
+TEST_F(SqliteDeviceStoreTest, LastSeenTimesMoveAndUnknownIdsAreSkipped) {
+  ASSERT_TRUE(store_->InsertDevice(Device("dev-1", "k1")));
+  ASSERT_TRUE(store_->InsertDevice(Device("dev-2", "k2")));
+  for (const char* id : {"dev-1", "dev-2"}) {
+    ASSERT_TRUE(store_->SetDeviceStatus(id, wire::EnrollmentStatus::kAccepted,
+                                        T("2030-01-01T00:00:00Z")));
+  }
+  EXPECT_FALSE(store_->GetDevice("dev-1")->last_seen_at) << "never seen";
+  EXPECT_EQ(store_->CountAcceptedNotSeenSince(T("2030-01-01T00:00:00Z")), 2);
+
+  ASSERT_TRUE(store_->TouchDevice("dev-1", T("2030-01-01T01:00:00Z")));
+  EXPECT_EQ(store_->TouchDevice("nope", T("2030-01-01T01:00:00Z")).error().code(),
+            Errc::kNotFound);
+  // A batch with an id that has no device still records the others.
+  ASSERT_TRUE(store_->TouchDevices({{"dev-2", T("2030-01-01T02:00:00Z")},
+                                    {"gone", T("2030-01-01T02:00:00Z")},
+                                    {"dev-1", T("2030-01-01T03:00:00Z")}}));
+  EXPECT_EQ(*store_->GetDevice("dev-1")->last_seen_at, T("2030-01-01T03:00:00Z"));
+  EXPECT_EQ(*store_->GetDevice("dev-2")->last_seen_at, T("2030-01-01T02:00:00Z"));
+  EXPECT_EQ(store_->CountAcceptedNotSeenSince(T("2030-01-01T02:30:00Z")), 1);
+  EXPECT_EQ(store_->CountAcceptedNotSeenSince(T("2030-01-01T02:00:00Z")), 0);
+  auto page = store_->ListDevices({});
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ(*(*page)[1].last_seen_at, T("2030-01-01T02:00:00Z"));
+}
+
+// Migration 9 moves last-seen times out of `devices`: a database written by version 8 keeps
+// them, and the per-(status, hardware, version) counts read the new index alone.
+using SqliteDeviceStoreMigrationTest = testing::TempDirTest;
+
+TEST_F(SqliteDeviceStoreMigrationTest, Version9KeepsLastSeenTimesAndCountsFromAnIndex) {
+  auto pool = platform::sqlite::ConnectionPool::Open(dir_ / "aloft.db", {}, 1);
+  ASSERT_TRUE(pool) << pool.error().ToString();
+  {
+    auto lease = (*pool)->Acquire(std::chrono::seconds(1));
+    ASSERT_TRUE(lease);
+    ASSERT_TRUE(platform::sqlite::Migrator(ServerMigrations().first(8)).Migrate(**lease));
+    ASSERT_TRUE((*lease)->Exec(
+        "INSERT INTO devices (id, hardware_id, public_key, key_id, status, created_at,"
+        " updated_at, last_seen_at) VALUES"
+        " ('seen', 'rpi4', '{}', 'k1', 'accepted', '2030-01-01T00:00:00Z',"
+        "  '2030-01-01T00:00:00Z', '2030-01-02T03:04:05Z'),"
+        " ('never', 'rpi4', '{}', 'k2', 'accepted', '2030-01-01T00:00:00Z',"
+        "  '2030-01-01T00:00:00Z', NULL)"));
+    auto report = platform::sqlite::Migrator(ServerMigrations()).Migrate(**lease);
+    ASSERT_TRUE(report) << report.error().ToString();
+    EXPECT_EQ(report->applied, std::vector<std::int64_t>{9});
+    auto plan = (*lease)->Prepare(
+        "EXPLAIN QUERY PLAN SELECT status, hardware_id, image_version, COUNT(*) FROM devices"
+        " GROUP BY status, hardware_id, image_version ORDER BY status, hardware_id, image_version");
+    ASSERT_TRUE(plan);
+    std::string details;
+    while (*plan->Step()) details += plan->ColumnText(3) + "\n";
+    EXPECT_EQ(details, "SCAN devices USING COVERING INDEX devices_by_status_hardware_version\n");
+  }
+  SqliteDeviceStore store(**pool);
+  EXPECT_EQ(*store.GetDevice("seen")->last_seen_at, T("2030-01-02T03:04:05Z"));
+  EXPECT_FALSE(store.GetDevice("never")->last_seen_at);
+  auto counts = store.CountDevices();
+  ASSERT_TRUE(counts);
+  ASSERT_EQ(counts->size(), 1u);
+  EXPECT_EQ((*counts)[0].count, 2);
+}
+
 TEST_F(SqliteDeviceStoreTest, ListingFiltersAndPagesByKey) {
   for (int i = 0; i < 25; ++i) {
     char id[16];
