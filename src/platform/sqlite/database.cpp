@@ -312,8 +312,22 @@ Result<Database> Database::OpenInMemory(const Options& options) {
   return OpenUri(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options, {});
 }
 
+namespace {
+
+// Once per process, before SQLite initialises itself: no memory statistics. With them on (the
+// default), every sqlite3_malloc and sqlite3_free takes a process-wide mutex to keep counters
+// that nothing here reads, and a check-in makes about a hundred of each. sqlite3_config fails
+// harmlessly (SQLITE_MISUSE) if SQLite was initialised already; statistics then stay on.
+void ConfigureSqliteOnce() {
+  static const int rc = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)rc;
+}
+
+}  // namespace
+
 Result<Database> Database::OpenUri(const std::string& name, int flags, const Options& options,
                                    std::filesystem::path path) {
+  ConfigureSqliteOnce();
   auto state = std::make_unique<State>();
   state->path = std::move(path);
   state->cache_limit = options.statement_cache_size;
