@@ -170,16 +170,21 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
                        "\n";
     }
   });
-  // Check-ins record last-seen times in memory; they reach the database once a second.
-  p.last_seen_flush = std::make_unique<Periodic>(std::chrono::seconds(1), [&p] {
-    if (Status s = p.last_seen->Flush(); !s) {
-      std::cerr << core::codec::DumpJson(core::codec::Json::Object{
-                       {"level", "warning"}, {"event", "last_seen_flush_failed"},
-                       {"error", s.error().ToString()}}) +
-                       "\n";
-    }
-  });
-  // Deltas requested at check-in are built one at a time, off the request threads.
+  // Check-ins record last-seen times in memory; they reach the database once a second (later
+  // while the request threads keep the CPU busy: the flush runs below them).
+  p.last_seen_flush = std::make_unique<Periodic>(
+      std::chrono::seconds(1),
+      [&p] {
+        if (Status s = p.last_seen->Flush(); !s) {
+          std::cerr << core::codec::DumpJson(core::codec::Json::Object{
+                           {"level", "warning"}, {"event", "last_seen_flush_failed"},
+                           {"error", s.error().ToString()}}) +
+                           "\n";
+        }
+      },
+      Periodic::Priority::kBackground);
+  // Deltas requested at check-in are built one at a time, off the request threads and below
+  // them: a build takes seconds of CPU.
   p.delta_builder = std::make_unique<Periodic>(std::chrono::seconds(2), [&p] {
     while (true) {
       auto built = p.deltas->BuildNext();
@@ -191,7 +196,7 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
       }
       if (!built || !*built) return;
     }
-  });
+  }, Periodic::Priority::kBackground);
   return std::unique_ptr<Aloftd>(new Aloftd(std::move(parts)));
 }
 
