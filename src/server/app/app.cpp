@@ -148,9 +148,12 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
                                       100'000};
   http.observer = [&p](const http::RequestLog& r) {
     if (p.config.access_log) LogRequest(r);
-    const std::string route = r.route.empty() ? std::string("unmatched") : r.route;
-    p.http_requests->Add({route, std::to_string(r.status)});
-    p.http_latency->Observe({route}, static_cast<double>(r.duration.count()) / 1e6);
+    // One label vector per request: {route, status} for the counter, then {route}.
+    metrics::LabelValues labels{r.route.empty() ? std::string("unmatched") : r.route,
+                                std::to_string(r.status)};
+    p.http_requests->Add(labels);
+    labels.pop_back();
+    p.http_latency->Observe(labels, static_cast<double>(r.duration.count()) / 1e6);
   };
   auto server = http::HttpServer::Start(http, p.router, p.clock);
   if (!server) return Fail(server.error());

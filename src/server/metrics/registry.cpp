@@ -59,11 +59,15 @@ CounterFamily::CounterFamily(std::string name, std::string help, std::vector<std
     : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)) {}
 
 std::atomic<std::uint64_t>& CounterFamily::Series(const LabelValues& values) {
-  LabelValues key = Fit(values, labels_.size());
+  // Looked up as given (every request counts itself: no copy of the labels once the series
+  // exists); fitted to the label names only when the caller passed too few or too many.
+  if (values.size() != labels_.size()) return Series(Fit(values, labels_.size()));
   std::lock_guard lock(mutex_);
-  auto& slot = series_[key];
-  if (!slot) slot = std::make_unique<std::atomic<std::uint64_t>>(0);
-  return *slot;
+  auto it = series_.find(values);
+  if (it == series_.end()) {
+    it = series_.emplace(values, std::make_unique<std::atomic<std::uint64_t>>(0)).first;
+  }
+  return *it->second;
 }
 
 void CounterFamily::Add(const LabelValues& values, std::uint64_t amount) {
@@ -87,11 +91,13 @@ HistogramFamily::HistogramFamily(std::string name, std::string help,
       bounds_(std::move(bounds)) {}
 
 HistogramFamily::Series& HistogramFamily::Find(const LabelValues& values) {
-  LabelValues key = Fit(values, labels_.size());
+  if (values.size() != labels_.size()) return Find(Fit(values, labels_.size()));
   std::lock_guard lock(mutex_);
-  auto& slot = series_[key];
-  if (!slot) slot = std::make_unique<Series>(bounds_.size() + 1);
-  return *slot;
+  auto it = series_.find(values);
+  if (it == series_.end()) {
+    it = series_.emplace(values, std::make_unique<Series>(bounds_.size() + 1)).first;
+  }
+  return *it->second;
 }
 
 void HistogramFamily::Observe(const LabelValues& values, double seconds) {

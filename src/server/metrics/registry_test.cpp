@@ -27,6 +27,22 @@ TEST(MetricsRegistry, CountersRenderPerSeriesWithEscapedLabels) {
   EXPECT_NE(text.find("route=\"odd\\\"\\\\\\nname\""), std::string::npos) << text;
 }
 
+// Too few values are padded with empty ones and too many are cut, into the same series as
+// the fitted values given directly.
+TEST(MetricsRegistry, LabelValuesAreFittedToTheLabelNames) {
+  Registry registry;
+  CounterFamily& requests = registry.Counter("c_total", "C.", {"route", "status"});
+  requests.Add({"r"});
+  requests.Add({"r", ""});
+  requests.Add({"r", "", "extra"});
+  HistogramFamily& latency = registry.Histogram("h_seconds", "H.", {"route"}, {1});
+  latency.Observe({"r", "200"}, 0.5);
+  latency.Observe({"r"}, 0.5);
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("c_total{route=\"r\",status=\"\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("h_seconds_count{route=\"r\"} 2\n"), std::string::npos) << text;
+}
+
 TEST(MetricsRegistry, HistogramBucketsAreCumulative) {
   Registry registry;
   HistogramFamily& latency =
