@@ -16,8 +16,9 @@
 # follow (its latency is wrk's; the CPU figure is the same /proc reading).
 #
 # Usage: bench/run_checkin.sh        Environment: BUILD (default build), DEVICES (100000),
-#   DURATION (10), CONNECTIONS (64), ALOFT_BENCH_CACHE (the seeded fleet, default
-#   $BUILD/bench-fleet), ALOFT_BENCH_STRICT=1 (exit 1 when a target is missed).
+#   DURATION (10), CONNECTIONS (64), REPEAT (1: each run that many times, aloftd and nginx
+#   alternating; the table shows each figure's median), ALOFT_BENCH_CACHE (the seeded fleet,
+#   default $BUILD/bench-fleet), ALOFT_BENCH_STRICT=1 (exit 1 when a target is missed).
 # Exits non-zero when a step fails or any run had errors (non-200 answers, transport failures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,8 @@ bin=$build/bin
 devices=${DEVICES:-100000}
 duration=${DURATION:-10}
 connections=${CONNECTIONS:-64}
+repeat=${REPEAT:-1}
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || { echo "run_checkin: REPEAT must be a positive integer" >&2; exit 1; }
 cache=${ALOFT_BENCH_CACHE:-$build/bench-fleet}
 for tool in aloftd aloft-load aloft-bench-seed; do
   if [[ ! -x $bin/$tool ]]; then
@@ -128,12 +131,14 @@ cmp -s <(curl -sf --cacert "$ca" -H "Authorization: Bearer $token0" \
   "https://127.0.0.1:$nginx_tls/api/v1/device/updates") "$work/www/api/v1/device/updates" ||
   { echo "nginx does not serve the check-in file" >&2; exit 1; }
 
+# Each repetition's figures go to their own directory; table.py takes the medians.
+out=$work/run1
 # load NAME URL PIDS... [-- extra aloft-load flags]
 load() {
   local name=$1 url=$2
   shift 2
   local flags=(--url "$url" --ca "$ca" --connections "$connections" --duration "$duration"
-               --label "$name" --json "$work/$name.json")
+               --label "$name" --json "$out/$name.json")
   while (($# > 0)) && [[ $1 != -- ]]; do flags+=(--server-pid "$1"); shift; done
   (($# > 0)) && shift
   "${client[@]}" "${flags[@]}" "$@"
@@ -142,20 +147,27 @@ load() {
 # --- keep-alive check-ins: aloftd then nginx, HTTPS then HTTP -------------------------------
 checkin_path=/api/v1/device/updates
 echo
-load aloftd-https "https://127.0.0.1:$aloftd_port$checkin_path" "$aloftd_pid" -- --tokens "$work/tokens"
-load nginx-https "https://127.0.0.1:$nginx_tls$checkin_path" "$nginx_master" "$nginx_worker" -- \
-  --tokens "$work/tokens"
-load aloftd-handshake "https://127.0.0.1:$aloftd_port/healthz" "$aloftd_pid" -- --mode handshake
-load nginx-handshake "https://127.0.0.1:$nginx_tls/healthz" "$nginx_master" "$nginx_worker" -- \
-  --mode handshake
+for ((run = 1; run <= repeat; run++)); do
+  out=$work/run$run
+  mkdir -p "$out"
+  load aloftd-https "https://127.0.0.1:$aloftd_port$checkin_path" "$aloftd_pid" -- --tokens "$work/tokens"
+  load nginx-https "https://127.0.0.1:$nginx_tls$checkin_path" "$nginx_master" "$nginx_worker" -- \
+    --tokens "$work/tokens"
+  load aloftd-handshake "https://127.0.0.1:$aloftd_port/healthz" "$aloftd_pid" -- --mode handshake
+  load nginx-handshake "https://127.0.0.1:$nginx_tls/healthz" "$nginx_master" "$nginx_worker" -- \
+    --mode handshake
+done
 stop_pid "$aloftd_pid"
 
 write_aloftd_config "$fleet" "$aloftd_port" 0 1 > "$work/aloftd-http.toml"
 start_aloftd "$work/aloftd-http.toml" "$work/aloftd-http.log" "http://127.0.0.1:$aloftd_port" \
   "$server_cpu"
-load aloftd-http "http://127.0.0.1:$aloftd_port$checkin_path" "$aloftd_pid" -- --tokens "$work/tokens"
-load nginx-http "http://127.0.0.1:$nginx_http$checkin_path" "$nginx_master" "$nginx_worker" -- \
-  --tokens "$work/tokens"
+for ((run = 1; run <= repeat; run++)); do
+  out=$work/run$run
+  load aloftd-http "http://127.0.0.1:$aloftd_port$checkin_path" "$aloftd_pid" -- --tokens "$work/tokens"
+  load nginx-http "http://127.0.0.1:$nginx_http$checkin_path" "$nginx_master" "$nginx_worker" -- \
+    --tokens "$work/tokens"
+done
 
 # --- wrk, where it fits: keep-alive, plain HTTP, tokens in turn (bench/checkin/wrk_tokens.lua)
 wrk_rows=()
@@ -175,18 +187,23 @@ print(s*1000000//t)' "$@"; }
       -d"${duration}s" --latency -s bench/checkin/wrk_tokens.lua "$url" > "$work/$name.wrk"
     after=$(cpu_us "$@")
     python3 bench/checkin/table.py wrk "$work/$name.wrk" "$name" $((after - before)) \
-      > "$work/$name.json"
-    wrk_rows+=("$name")
+      > "$out/$name.json"
   }
-  wrk_run aloftd-http-wrk "http://127.0.0.1:$aloftd_port$checkin_path" "$aloftd_pid"
-  wrk_run nginx-http-wrk "http://127.0.0.1:$nginx_http$checkin_path" "$nginx_master" "$nginx_worker"
+  for ((run = 1; run <= repeat; run++)); do
+    out=$work/run$run
+    wrk_run aloftd-http-wrk "http://127.0.0.1:$aloftd_port$checkin_path" "$aloftd_pid"
+    wrk_run nginx-http-wrk "http://127.0.0.1:$nginx_http$checkin_path" "$nginx_master" "$nginx_worker"
+  done
+  wrk_rows=(aloftd-http-wrk nginx-http-wrk)
 fi
 stop_pid "$aloftd_pid"
 
+medians=""
+((repeat > 1)) && medians="; medians of $repeat runs each"
 echo
 echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs;" \
   "servers pinned to CPU ${server_cpu:-any}, aloft-load to CPU ${client_cpu:-any};" \
-  "aloftd threads = 1, nginx worker_processes = 1; $devices devices; $connections connections, ${duration} s each"
+  "aloftd threads = 1, nginx worker_processes = 1; $devices devices; $connections connections, ${duration} s each${medians}"
 status=0
 python3 bench/checkin/table.py table "$work" "${wrk_rows[@]}" || status=$?
 if ((status == 2)); then exit 1; fi

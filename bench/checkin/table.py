@@ -3,13 +3,17 @@
 
   table.py wrk WRK_OUTPUT NAME SERVER_CPU_US   wrk's output (wrk_tokens.lua's JSON line) as
                                                aloft-load's JSON, on stdout
-  table.py table WORKDIR [EXTRA_ROW...]        the side-by-side table from WORKDIR/<row>.json,
-                                               the ratios and PASS/FAIL against issue 3's
+  table.py table WORKDIR [EXTRA_ROW...]        the side-by-side table from WORKDIR/<row>.json
+                                               (or WORKDIR/run*/<row>.json: each figure's
+                                               median over the runs, errors summed), the
+                                               ratios and PASS/FAIL against issue 3's
                                                targets. Exit 0: all met; 1: a target missed;
                                                2: a run is missing or had errors.
 """
+import glob
 import json
 import os
+import statistics
 import sys
 
 ROWS = ["aloftd-https", "nginx-https", "aloftd-http", "nginx-http",
@@ -28,12 +32,36 @@ def from_wrk(path, name, cpu_us):
             "cpu_us_per_request": cpu_us / requests if requests else -1}
 
 
-def table(workdir, extra):
+MEDIAN_KEYS = ("rps", "p50_ms", "p99_ms", "p999_ms", "cpu_us_per_request")
+SUM_KEYS = ("errors", "resumed", "requests")
+
+
+def combine(runs):
+    """One row from the same row's repeated runs: medians of the figures, sums of the counts."""
+    row = dict(runs[0])
+    for key in MEDIAN_KEYS:
+        if all(key in r for r in runs):
+            row[key] = statistics.median(r[key] for r in runs)
+    for key in SUM_KEYS:
+        if any(key in r for r in runs):
+            row[key] = sum(r.get(key, 0) for r in runs)
+    row["runs"] = len(runs)
+    return row
+
+
+def load_rows(workdir, names):
+    dirs = sorted(glob.glob(os.path.join(workdir, "run*"))) or [workdir]
     rows = {}
-    for name in ROWS + extra:
-        path = os.path.join(workdir, name + ".json")
-        if os.path.exists(path):
-            rows[name] = json.load(open(path))
+    for name in names:
+        runs = [json.load(open(p)) for p in (os.path.join(d, name + ".json") for d in dirs)
+                if os.path.exists(p)]
+        if runs:
+            rows[name] = combine(runs)
+    return rows
+
+
+def table(workdir, extra):
+    rows = load_rows(workdir, ROWS + extra)
     print(f"{'run':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99.9 ms':>9} "
           f"{'CPU us/req':>11} {'errors':>7}")
     for name in ROWS + extra:
