@@ -36,8 +36,22 @@ Error CorruptRow(std::string_view what) {
   return Error(Errc::kCorrupt, "stored " + std::string(what) + " is unreadable");
 }
 
+// The columns image_sha256, image_version, agent_version, security_counter, attributes, from
+// index `first` on.
 Status ReadInventory(const Statement& s, int first, const std::string& hardware_id,
-                     wire::Inventory& inventory);
+                     wire::Inventory& inventory) {
+  inventory.hardware_id = hardware_id;
+  inventory.image_sha256 = s.ColumnText(first);
+  inventory.image_version = s.ColumnText(first + 1);
+  inventory.agent_version = s.ColumnText(first + 2);
+  inventory.security_counter = s.ColumnInt64(first + 3);
+  auto attrs = core::codec::ParseJson(s.ColumnText(first + 4));
+  if (!attrs || !attrs->IsObject()) return Fail(CorruptRow("device attributes"));
+  for (const auto& [k, v] : attrs->AsObject()) {
+    if (v.IsString()) inventory.attributes.emplace(k, v.AsString());
+  }
+  return Ok();
+}
 
 Result<DeviceRow> ReadDevice(const Statement& s) {
   DeviceRow d;
@@ -58,23 +72,6 @@ Result<DeviceRow> ReadDevice(const Statement& s) {
   if (!s.IsNull(7)) d.last_seen_at = Timestamp(std::chrono::seconds(s.ColumnInt64(7)));
   if (Status inv = ReadInventory(s, 8, d.hardware_id, d.inventory); !inv) return Fail(inv.error());
   return d;
-}
-
-// The columns image_sha256, image_version, agent_version, security_counter, attributes, from
-// index `first` on.
-Status ReadInventory(const Statement& s, int first, const std::string& hardware_id,
-                     wire::Inventory& inventory) {
-  inventory.hardware_id = hardware_id;
-  inventory.image_sha256 = s.ColumnText(first);
-  inventory.image_version = s.ColumnText(first + 1);
-  inventory.agent_version = s.ColumnText(first + 2);
-  inventory.security_counter = s.ColumnInt64(first + 3);
-  auto attrs = core::codec::ParseJson(s.ColumnText(first + 4));
-  if (!attrs || !attrs->IsObject()) return Fail(CorruptRow("device attributes"));
-  for (const auto& [k, v] : attrs->AsObject()) {
-    if (v.IsString()) inventory.attributes.emplace(k, v.AsString());
-  }
-  return Ok();
 }
 
 // Runs a statement that must change exactly one row; kNotFound otherwise.
