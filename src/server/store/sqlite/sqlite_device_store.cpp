@@ -18,9 +18,10 @@ constexpr std::string_view kDeviceColumns =
     " (SELECT seen_at FROM device_last_seen WHERE device_id = devices.id),"
     " image_sha256, image_version, agent_version, security_counter, attributes";
 
-// Inserts or moves a device's last-seen time (unix seconds). Bound: :id, :at. The SELECT skips
-// an id with no device (the foreign key would otherwise fail the whole batch).
-constexpr std::string_view kUpsertLastSeen =
+// A device's first last-seen time (unix seconds), or a move of it if another connection
+// recorded one meanwhile. Bound: :id, :at. The SELECT skips an id with no device (the foreign
+// key would otherwise fail the whole batch).
+constexpr std::string_view kInsertLastSeen =
     "INSERT INTO device_last_seen (device_id, seen_at)"
     " SELECT :id, :at WHERE EXISTS (SELECT 1 FROM devices WHERE id = :id)"
     " ON CONFLICT (device_id) DO UPDATE SET seen_at = excluded.seen_at";
@@ -81,13 +82,22 @@ Status RunOne(platform::sqlite::Database& db, Statement& s, std::string_view wha
   return Ok();
 }
 
-Status UpsertLastSeen(platform::sqlite::Database& db, std::string_view id, Timestamp at) {
-  auto s = db.PrepareCached(kUpsertLastSeen);
-  if (!s) return Fail(s.error());
-  for (Status b : {s->BindText(":id", id), s->BindInt64(":at", UnixSeconds(at))}) {
-    if (!b) return b;
+// Moves a device's last-seen time, or records its first; false when there is no such device.
+// The common case, a device seen before, is one UPDATE of the narrow table: the existence
+// check against `devices` runs only for a first sighting.
+Result<bool> RecordLastSeen(platform::sqlite::Database& db, std::string_view id, Timestamp at) {
+  for (std::string_view sql :
+       {std::string_view("UPDATE device_last_seen SET seen_at = :at WHERE device_id = :id"),
+        kInsertLastSeen}) {
+    auto s = db.PrepareCached(sql);
+    if (!s) return Fail(s.error());
+    for (Status b : {s->BindText(":id", id), s->BindInt64(":at", UnixSeconds(at))}) {
+      if (!b) return Fail(b.error());
+    }
+    if (Status r = s->Run(); !r) return Fail(r.error());
+    if (db.Changes() > 0) return true;
   }
-  return s->Run();
+  return false;
 }
 
 }  // namespace
@@ -190,15 +200,16 @@ Status SqliteDeviceStore::RecordInventory(std::string_view id, const wire::Inven
     if (!b) return b;
   }
   if (Status r = RunOne(**db, *s, "device"); !r) return r;
-  if (Status r = UpsertLastSeen(**db, id, now); !r) return r;
+  if (auto r = RecordLastSeen(**db, id, now); !r) return Fail(r.error());
   return tx->Commit();
 }
 
 Status SqliteDeviceStore::TouchDevice(std::string_view id, Timestamp now) {
   auto db = Lease();
   if (!db) return Fail(db.error());
-  if (Status r = UpsertLastSeen(**db, id, now); !r) return r;
-  if ((*db)->Changes() == 0) return Fail(Errc::kNotFound, "device not found");
+  auto recorded = RecordLastSeen(**db, id, now);
+  if (!recorded) return Fail(recorded.error());
+  if (!*recorded) return Fail(Errc::kNotFound, "device not found");
   return Ok();
 }
 
@@ -208,14 +219,8 @@ Status SqliteDeviceStore::TouchDevices(const std::vector<DeviceSeen>& seen) {
   if (!db) return Fail(db.error());
   auto tx = platform::sqlite::Transaction::Begin(**db);
   if (!tx) return Fail(tx.error());
-  auto s = (*db)->PrepareCached(kUpsertLastSeen);
-  if (!s) return Fail(s.error());
   for (const DeviceSeen& d : seen) {
-    s->Reset();  // one statement, rebound for each device
-    for (Status b : {s->BindText(":id", d.id), s->BindInt64(":at", UnixSeconds(d.at))}) {
-      if (!b) return b;
-    }
-    if (Status r = s->Run(); !r) return r;
+    if (auto r = RecordLastSeen(**db, d.id, d.at); !r) return Fail(r.error());
   }
   return tx->Commit();
 }
