@@ -226,11 +226,11 @@ TEST_F(ResumableDownloadTest, SpoolResumesAcrossRestartsFromTheCheckpoint) {
   Status done = second.Run(request_, sink);
   ASSERT_TRUE(done) << done.error().ToString();
   EXPECT_EQ(sink.bytes, artifact_) << "the replayed prefix and the fetched rest, byte-exact";
-  // Giving up checkpoints what arrived (a power cut would lose the bytes since the last
-  // 64 KiB checkpoint instead: BytesPastTheCheckpointAreNotTrusted); the rest is asked for
-  // with a range.
+  // Giving up checkpoints what arrived, in whole 4 KiB units (a power cut would lose the bytes
+  // since the last 64 KiB checkpoint instead: BytesPastTheCheckpointAreNotTrusted); the rest
+  // is asked for with a range.
   const std::uint64_t replayed = second.stats().replayed;
-  EXPECT_EQ(replayed, 300u * 1000);
+  EXPECT_EQ(replayed, 300u * 1000 / 4096 * 4096);
   EXPECT_EQ(second.stats().requests, 1);
   EXPECT_EQ(ranges_.back(), "bytes=" + std::to_string(replayed) + "-");
   EXPECT_FALSE(std::filesystem::exists(dir_ / "downloads" / "old.partial"));
@@ -243,15 +243,15 @@ TEST_F(ResumableDownloadTest, SpoolResumesAcrossRestartsFromTheCheckpoint) {
 TEST_F(ResumableDownloadTest, BytesPastTheCheckpointAreNotTrusted) {
   std::filesystem::create_directories(dir_ / "downloads");
   const auto base = dir_ / "downloads" / request_.sha256;
-  Bytes garbage(artifact_.begin(), artifact_.begin() + 1000);
-  std::fill(garbage.begin() + 500, garbage.end(), std::uint8_t{0});  // never fsynced
+  Bytes garbage(artifact_.begin(), artifact_.begin() + 20000);
+  std::fill(garbage.begin() + 10000, garbage.end(), std::uint8_t{0});  // never fsynced
   ASSERT_TRUE(platform::posix::AtomicWriteFile(base.string() + ".partial", garbage, 0600));
   ASSERT_TRUE(
-      platform::posix::AtomicWriteFile(base.string() + ".checkpoint", AsBytes("500"), 0600));
+      platform::posix::AtomicWriteFile(base.string() + ".checkpoint", AsBytes("10000"), 0600));
   auto download = Make(Options(true));
   Collector sink;
   ASSERT_TRUE(download.Run(request_, sink));
-  EXPECT_EQ(download.stats().replayed, 500u);
+  EXPECT_EQ(download.stats().replayed, 8192u) << "the checkpoint, down to a whole 4 KiB";
   EXPECT_EQ(sink.bytes, artifact_);
 }
 
@@ -259,17 +259,49 @@ TEST_F(ResumableDownloadTest, CheckpointNeverTrustedPastTheFileOrTheLength) {
   std::filesystem::create_directories(dir_ / "downloads");
   const auto base = dir_ / "downloads" / request_.sha256;
   ASSERT_TRUE(platform::posix::AtomicWriteFile(base.string() + ".partial",
-                                               ByteView(artifact_).first(1000), 0644));
+                                               ByteView(artifact_).first(9000), 0644));
   ASSERT_TRUE(
       platform::posix::AtomicWriteFile(base.string() + ".checkpoint", AsBytes("99999999"), 0600));
   auto download = Make(Options(true));
   Collector sink;
   ASSERT_TRUE(download.Run(request_, sink));
-  EXPECT_EQ(download.stats().replayed, 1000u);
+  EXPECT_EQ(download.stats().replayed, 8192u);
   EXPECT_EQ(sink.bytes, artifact_);
   struct stat st {};
   ASSERT_EQ(::stat((base.string() + ".partial").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "a readable spool is made private";
+}
+
+// The worker's checkpoints are made while the download goes on: a power cut in the middle
+// (here: the sink stops the run, and no Checkpoint() runs after it, so only the worker's own
+// count is on disk) leaves a checkpoint that names bytes which are in the file and are the
+// artifact's.
+TEST_F(ResumableDownloadTest, CheckpointsAreMadeDuringTheDownload) {
+  DownloadOptions options = Options(true);  // a checkpoint every 64 KiB
+  const auto base = dir_ / "downloads" / request_.sha256;
+  {
+    auto download = Make(options);
+    Collector sink;
+    sink.fail_at = 600 * 1000;  // the sink's error ends the run without a final checkpoint
+    ASSERT_FALSE(download.Run(request_, sink));
+  }
+  auto text = platform::posix::ReadFile(base.string() + ".checkpoint", 64);
+  ASSERT_TRUE(text);
+  const std::uint64_t named = std::stoull(std::string(AsChars(*text)));
+  EXPECT_GE(named, 256u * 1024) << "checkpoints every 64 KiB, written by the worker";
+  EXPECT_LE(named, 600u * 1000);
+  EXPECT_EQ(named % 4096, 0u);
+  auto partial = platform::posix::ReadFile(base.string() + ".partial", 1 << 20);
+  ASSERT_TRUE(partial);
+  ASSERT_GE(partial->size(), named);
+  EXPECT_TRUE(std::equal(artifact_.begin(), artifact_.begin() + static_cast<std::ptrdiff_t>(named),
+                         partial->begin()));
+
+  auto again = Make(options);
+  Collector sink;
+  ASSERT_TRUE(again.Run(request_, sink));
+  EXPECT_EQ(again.stats().replayed, named);
+  EXPECT_EQ(sink.bytes, artifact_);
 }
 
 TEST_F(ResumableDownloadTest, SinkErrorsEndTheDownloadAtOnce) {

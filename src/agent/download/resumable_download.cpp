@@ -5,13 +5,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <functional>
 #include <system_error>
 #include <utility>
-#include <vector>
 
+#include "platform/posix/background_job.hpp"
+#include "platform/posix/direct_file.hpp"
 #include "platform/posix/files.hpp"
 #include "platform/posix/unique_fd.hpp"
 
@@ -33,11 +36,24 @@ bool IsRetryable(Errc code) { return code == Errc::kUnavailable || code == Errc:
 
 // The partial download on disk: "<sha>.partial" (the bytes) and "<sha>.checkpoint" (how many
 // of them were fsynced, in decimal).
+//
+// Appending must not slow the download it protects. Written from the download thread through
+// the page cache, with each checkpoint's fdatasync in line, the spool of a 256 MiB install
+// (78 MB artifact) cost 0.29 s of CPU and 0.8 s of wall time, more than the zstd stream it
+// saves. So the bytes are gathered into two aligned kChunkBytes buffers and written direct
+// (platform::posix::DirectFile: O_DIRECT where the file system allows) by a worker thread,
+// which also makes the checkpoints, while the download goes on. Only whole
+// DirectFile::kAlignment units ever reach the file: what is left in the buffer when a download
+// stops is fetched again by the next run.
 class Spool {
  public:
-  // Opens (creating) the spool of `sha256` in `dir` and cuts it to its checkpoint, never past
-  // `length`. Other downloads' spools in `dir` are deleted: only one install runs at a time,
-  // and an abandoned deployment's bytes must not fill the disk.
+  static constexpr std::size_t kBufferCount = 2;
+  static constexpr std::size_t kChunkBytes = ResumableDownload::kSpoolBufferBytes / kBufferCount;
+  static constexpr std::size_t kUnit = posix::DirectFile::kAlignment;
+
+  // Opens (creating) the spool of `sha256` in `dir` and cuts it to its checkpoint (in whole
+  // units), never past `length`. Other downloads' spools in `dir` are deleted: only one install
+  // runs at a time, and an abandoned deployment's bytes must not fill the disk.
   static Result<Spool> Open(const fs::path& dir, const std::string& sha256, std::uint64_t length,
                             std::uint64_t checkpoint_every) {
     if (Status made = posix::EnsurePrivateDirectory(dir); !made) return Fail(made.error());
@@ -46,90 +62,140 @@ class Spool {
       const std::string name = it->path().filename().string();
       if (!name.starts_with(sha256 + ".")) fs::remove(it->path(), ec);
     }
-    Spool spool(dir, sha256, checkpoint_every);
+    const fs::path data_path = dir / (sha256 + ".partial");
+    const fs::path checkpoint_path = dir / (sha256 + ".checkpoint");
     std::uint64_t trusted = 0;
-    auto text = posix::ReadFile(spool.checkpoint_path_, kMaxCheckpointFileBytes);
+    auto text = posix::ReadFile(checkpoint_path, kMaxCheckpointFileBytes);
     if (text) {
       const std::string_view digits = AsChars(*text);
       const auto [end, rc] = std::from_chars(digits.data(), digits.data() + digits.size(), trusted);
       if (rc != std::errc() || end != digits.data() + digits.size()) trusted = 0;
     }
-    const int fd = posix::OpenRetrying(spool.data_path_.c_str(),
-                                       O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return Fail(posix::ErrnoError(errno, "open", spool.data_path_));
-    spool.fd_ = posix::UniqueFd(fd);
+    auto file = posix::DirectFile::Open(data_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (!file) return Fail(std::move(file).error());
+    const int fd = file->fd();
     struct stat st {};
-    if (::fstat(fd, &st) != 0) return Fail(posix::ErrnoError(errno, "stat", spool.data_path_));
+    if (::fstat(fd, &st) != 0) return Fail(posix::ErrnoError(errno, "stat", data_path));
     // A spool is ours only if nobody else can read it: downloaded data is root's alone.
     if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
-      return Fail(posix::ErrnoError(errno, "chmod", spool.data_path_));
+      return Fail(posix::ErrnoError(errno, "chmod", data_path));
     }
     trusted = std::min({trusted, static_cast<std::uint64_t>(st.st_size), length});
+    trusted -= trusted % kUnit;  // appends go on direct, from a whole unit
     if (::ftruncate(fd, static_cast<off_t>(trusted)) != 0) {
-      return Fail(posix::ErrnoError(errno, "truncate", spool.data_path_));
+      return Fail(posix::ErrnoError(errno, "truncate", data_path));
     }
-    spool.size_ = trusted;
-    spool.synced_ = trusted;
+    Spool spool(std::max<std::uint64_t>(checkpoint_every, 1));
+    spool.disk_ = std::make_unique<Disk>(std::move(*file), checkpoint_path, trusted);
+    for (auto& buffer : spool.buffers_) {
+      buffer = posix::AllocateAligned(kChunkBytes);
+      if (!buffer) return Fail(Errc::kInternal, "out of memory for the download spool");
+    }
+    spool.offset_ = trusted;
+    spool.io_ = std::make_unique<posix::BackgroundJob>();
     return spool;
   }
 
-  std::uint64_t size() const noexcept { return size_; }
+  std::uint64_t size() const noexcept { return offset_ + fill_; }
 
-  // Pushes the first size() bytes into `sink`; `sink_failed` tells whose error it was.
+  // Pushes the trusted prefix (all of size(), before any Append) into `sink`, read through the
+  // spool's own buffer; `sink_failed` tells whose error it was.
   Status Replay(core::io::Writer& sink, bool& sink_failed) {
-    std::vector<std::uint8_t> buffer(ResumableDownload::kReplayBufferBytes);
+    std::uint8_t* buffer = buffers_[current_].get();
     std::uint64_t at = 0;
-    while (at < size_) {
-      const std::size_t want =
-          static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), size_ - at));
-      const ssize_t n = ::pread(fd_.get(), buffer.data(), want, static_cast<off_t>(at));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Fail(posix::ErrnoError(errno, "read", data_path_));
-      if (n == 0) return Fail(Errc::kIo, "read " + data_path_.string() + ": shorter than expected");
-      if (Status ok = sink.Write(ByteView(buffer.data(), static_cast<std::size_t>(n))); !ok) {
+    while (at < offset_) {
+      auto n = disk_->file.ReadAt(buffer, kChunkBytes, at);
+      if (!n) return Fail(std::move(n).error());
+      if (*n == 0) {
+        return Fail(Errc::kIo, "read " + disk_->file.path().string() + ": shorter than expected");
+      }
+      const auto usable = static_cast<std::size_t>(std::min<std::uint64_t>(*n, offset_ - at));
+      if (Status ok = sink.Write(ByteView(buffer, usable)); !ok) {
         sink_failed = true;
         return ok;
       }
-      at += static_cast<std::uint64_t>(n);
+      at += usable;
     }
     return Ok();
   }
 
+  // Copies `data` into the buffer; each full buffer goes to the worker. Errors are the
+  // worker's, from an earlier write or checkpoint.
   Status Append(ByteView data) {
     while (!data.empty()) {
-      const ssize_t n = ::pwrite(fd_.get(), data.data(), data.size(), static_cast<off_t>(size_));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return Fail(posix::ErrnoError(errno, "write", data_path_));
-      size_ += static_cast<std::uint64_t>(n);
-      data = data.subspan(static_cast<std::size_t>(n));
+      const std::size_t n = std::min(kChunkBytes - fill_, data.size());
+      std::memcpy(buffers_[current_].get() + fill_, data.data(), n);
+      fill_ += n;
+      data = data.subspan(n);
+      if (fill_ == kChunkBytes) {
+        if (Status ok = Flush(kChunkBytes); !ok) return ok;
+      }
     }
-    if (size_ - synced_ >= checkpoint_every_) return Checkpoint();
     return Ok();
   }
 
-  // Makes the bytes so far durable, then records their count (in that order: the checkpoint
-  // never names bytes that are not on the disk).
+  // Writes the buffer's whole units, waits for every write, then makes them durable and
+  // records their count. The rest of a unit stays in the buffer for later appends.
   Status Checkpoint() {
-    if (size_ == synced_) return Ok();
-    if (::fdatasync(fd_.get()) != 0) return Fail(posix::ErrnoError(errno, "fsync", data_path_));
-    const std::string text = std::to_string(size_);
-    if (Status ok = posix::AtomicWriteFile(checkpoint_path_, AsBytes(text), 0600); !ok) return ok;
-    synced_ = size_;
-    return Ok();
+    if (Status ok = Flush(fill_ - fill_ % kUnit); !ok) return ok;
+    if (Status ok = io_->Wait(); !ok) return ok;
+    return disk_->Sync(offset_);
   }
 
  private:
-  Spool(const fs::path& dir, const std::string& sha256, std::uint64_t checkpoint_every)
-      : data_path_(dir / (sha256 + ".partial")),
-        checkpoint_path_(dir / (sha256 + ".checkpoint")),
-        checkpoint_every_(std::max<std::uint64_t>(checkpoint_every, 1)) {}
+  // What the worker touches, on the heap so that its address survives moving the spool.
+  struct Disk {
+    Disk(posix::DirectFile f, fs::path checkpoint, std::uint64_t trusted)
+        : file(std::move(f)), checkpoint_path(std::move(checkpoint)), synced(trusted) {}
 
-  fs::path data_path_;
-  fs::path checkpoint_path_;
+    // Makes the first `bytes` durable, then records their count (in that order: the
+    // checkpoint never names bytes that are not on the disk).
+    Status Sync(std::uint64_t bytes) {
+      if (bytes == synced) return Ok();
+      if (::fdatasync(file.fd()) != 0) return Fail(posix::ErrnoError(errno, "fsync", file.path()));
+      const std::string text = std::to_string(bytes);
+      if (Status ok = posix::AtomicWriteFile(checkpoint_path, AsBytes(text), 0600); !ok) return ok;
+      synced = bytes;
+      return Ok();
+    }
+
+    posix::DirectFile file;
+    fs::path checkpoint_path;
+    std::uint64_t synced;  // what the checkpoint names
+  };
+
+  explicit Spool(std::uint64_t checkpoint_every) : checkpoint_every_(checkpoint_every) {}
+
+  // Hands the first `n` bytes of the current buffer (whole units) to the worker, which writes
+  // them and makes a checkpoint once checkpoint_every_ bytes have gathered since the last one;
+  // then fills the other buffer, starting with what was left of this one.
+  Status Flush(std::size_t n) {
+    if (n == 0) return Ok();
+    std::uint8_t* buffer = buffers_[current_].get();
+    // Start() first waits for the other buffer's job, so it is free to fill next.
+    Status started = io_->Start([disk = disk_.get(), buffer, n, at = offset_,
+                                 every = checkpoint_every_]() -> Status {
+      if (Status ok = disk->file.WriteAt(ByteView(buffer, n), at); !ok) return ok;
+      if (at + n - disk->synced >= every) return disk->Sync(at + n);
+      return Ok();
+    });
+    if (!started) return started;
+    const std::size_t next = (current_ + 1) % kBufferCount;
+    std::memcpy(buffers_[next].get(), buffer + n, fill_ - n);
+    fill_ -= n;
+    offset_ += n;
+    current_ = next;
+    return Ok();
+  }
+
   std::uint64_t checkpoint_every_;
-  posix::UniqueFd fd_;
-  std::uint64_t size_ = 0;
-  std::uint64_t synced_ = 0;
+  std::unique_ptr<Disk> disk_;
+  std::array<posix::AlignedBuffer, kBufferCount> buffers_;
+  std::size_t current_ = 0;   // the buffer being filled
+  std::size_t fill_ = 0;      // bytes waiting in it
+  std::uint64_t offset_ = 0;  // bytes handed to the worker (written, or being written)
+  // Last member: destroyed first, so a running job finishes before what it uses goes.
+  std::unique_ptr<posix::BackgroundJob> io_;
 };
 
 // Forwards a transfer's bytes to the pipeline and then to the spool, after dropping the first

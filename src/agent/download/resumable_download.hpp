@@ -9,10 +9,12 @@
 //     skipped
 //   - with a spool directory, the bytes are also appended to "<spool>/<sha256>.partial" (mode
 //     0600 in a 0700 directory, fsynced every `checkpoint_bytes`, the fsynced length recorded
-//     in "<sha256>.checkpoint"). After a power cut or a restart, the next Run() replays the
-//     checkpointed prefix into the new pipeline, which hashes it again, and fetches only the
-//     rest. Bytes past the checkpoint are dropped: only what reached the disk for sure is
-//     trusted to be there, and the signed hash still judges all of it at the end.
+//     in "<sha256>.checkpoint"), by a worker thread with direct I/O, so that the spool costs
+//     the download neither page-cache copies nor waits for the disk. After a power cut or a
+//     restart, the next Run() replays the checkpointed prefix into the new pipeline, which
+//     hashes it again, and fetches only the rest. Bytes past the checkpoint (and past its last
+//     whole 4 KiB) are dropped: only what reached the disk for sure is trusted to be there, and
+//     the signed hash still judges all of it at the end.
 //   - at most `length` bytes (the signed length) are ever requested or accepted
 //
 // The writer's errors end the download at once (never retried: the same bytes would fail
@@ -20,7 +22,8 @@
 // runs; without a spool directory an interruption is still resumed within Run(), but a
 // restart starts over.
 //
-// Memory: one kReplayBufferBytes buffer during the replay; the network path uses libcurl's.
+// Memory: with a spool, kSpoolBufferBytes (two aligned buffers, which the replay reads
+// through too); the network path uses libcurl's.
 // Thread-safety: none.
 
 #include <chrono>
@@ -83,7 +86,7 @@ struct DownloadStats {
 
 class ResumableDownload {
  public:
-  static constexpr std::size_t kReplayBufferBytes = 256 * 1024;
+  static constexpr std::size_t kSpoolBufferBytes = 256 * 1024;
 
   // `source`, `clock` must outlive this object. `sleep` waits between attempts.
   ResumableDownload(RangeSource& source, const Clock& clock, SleepFn sleep,

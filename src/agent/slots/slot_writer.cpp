@@ -18,6 +18,15 @@ namespace aloft::agent::slots {
 
 namespace posix = platform::posix;
 
+namespace {
+
+// errno of an operation on `slot` as an Error (kNotFound, kNoSpace, else kIo).
+Error SlotError(int err, std::string_view what, const Slot& slot) {
+  return posix::FileError(err, what, slot.device);
+}
+
+}  // namespace
+
 Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint64_t image_size) {
   if (target.id == booted) {
     return Fail(Errc::kInvalidArgument, "refusing to write slot " +
@@ -27,13 +36,14 @@ Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint
   if (target.device.empty()) return Fail(Errc::kInvalidArgument, "slot has no device path");
 
   SlotWriter writer;
+  writer.slot_ = target;
   writer.limit_ = image_size;
   const bool is_file = target.kind == SlotKind::kFile;
   // Never O_TRUNC: a block device cannot be truncated, and a file slot keeps its preallocated
   // blocks; Finish() sets a file's final length instead.
-  auto file = SlotFile::Open(target, O_WRONLY | O_CLOEXEC | (is_file ? O_CREAT : 0), 0600);
+  auto file = posix::DirectFile::Open(target.device, O_WRONLY | O_CLOEXEC | (is_file ? O_CREAT : 0), 0600);
   if (!file) return Fail(std::move(file).error());
-  writer.file_ = std::make_unique<SlotFile>(std::move(*file));
+  writer.file_ = std::make_unique<posix::DirectFile>(std::move(*file));
   const int fd = writer.file_->fd();
 
   struct stat st {};
@@ -69,10 +79,10 @@ Result<SlotWriter> SlotWriter::Open(const Slot& target, SlotId booted, std::uint
   }
 
   for (auto& buffer : writer.buffers_) {
-    buffer = AllocateAligned(kChunkSize);
+    buffer = posix::AllocateAligned(kChunkSize);
     if (!buffer) return Fail(Errc::kInternal, "out of memory for the slot buffers");
   }
-  writer.io_ = std::make_unique<BackgroundJob>();
+  writer.io_ = std::make_unique<posix::BackgroundJob>();
   return writer;
 }
 
@@ -94,7 +104,7 @@ Status SlotWriter::CheckRoom(std::size_t n) const {
   // Invariant: writing after Finish (or after a move) is a caller bug.
   if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
   if (limit_ > 0 && n > limit_ - written()) {
-    return Fail(limit_code_, "slot " + file_->slot().device.string() + ": more than " +
+    return Fail(limit_code_, "slot " + slot_.device.string() + ": more than " +
                                  std::to_string(limit_) + " bytes");
   }
   return Ok();
@@ -118,7 +128,7 @@ Status SlotWriter::Commit(std::size_t n) {
 
 Status SlotWriter::Flush() {
   if (fill_ == 0) return Ok();
-  SlotFile* file = file_.get();
+  posix::DirectFile* file = file_.get();
   const ByteView chunk(buffers_[current_].get(), fill_);
   const std::uint64_t offset = offset_;
   // Start() first waits for the write of the other buffer, so it is free to fill next.
@@ -136,7 +146,7 @@ Status SlotWriter::Finish() {
   if (!file_) return Fail(Errc::kInternal, "slot writer is closed");
   if (auto flushed = Flush(); !flushed) return flushed;
   if (auto written_ok = io_->Wait(); !written_ok) return written_ok;
-  const Slot& slot = file_->slot();
+  const Slot& slot = slot_;
   if (slot.kind == SlotKind::kFile && ::ftruncate(file_->fd(), static_cast<off_t>(offset_)) != 0) {
     return Fail(SlotError(errno, "truncate", slot));
   }
@@ -151,20 +161,20 @@ Status SlotWriter::Finish() {
 }
 
 Status VerifySlot(const Slot& slot, std::uint64_t length, ByteView sha256) {
-  auto file = SlotFile::Open(slot, O_RDONLY | O_CLOEXEC);
+  auto file = posix::DirectFile::Open(slot.device, O_RDONLY | O_CLOEXEC);
   if (!file) return Fail(std::move(file).error());
   if (!file->direct()) {
     (void)::posix_fadvise(file->fd(), 0, static_cast<off_t>(length), POSIX_FADV_DONTNEED);
   }
-  std::array<AlignedBuffer, SlotWriter::kBufferCount> buffers;
+  std::array<posix::AlignedBuffer, SlotWriter::kBufferCount> buffers;
   for (auto& buffer : buffers) {
-    buffer = AllocateAligned(SlotWriter::kChunkSize);
+    buffer = posix::AllocateAligned(SlotWriter::kChunkSize);
     if (!buffer) return Fail(Errc::kInternal, "out of memory for the verify buffers");
   }
   // Every read asks for a whole chunk at a chunk offset (O_DIRECT needs both); only the first
   // `length` bytes are hashed (a block device goes on past the image). While buffer i is being
   // hashed, the worker reads the next chunk into the other one.
-  SlotFile* reader = &*file;
+  posix::DirectFile* reader = &*file;
   std::array<std::size_t, SlotWriter::kBufferCount> got{};
   const auto read_into = [&](std::size_t i, std::uint64_t offset) {
     return [reader, buffer = buffers[i].get(), out = &got[i], offset]() -> Status {
@@ -175,7 +185,7 @@ Status VerifySlot(const Slot& slot, std::uint64_t length, ByteView sha256) {
     };
   };
   core::crypto::Hasher hasher(core::crypto::HashAlgorithm::kSha256);
-  BackgroundJob io;  // declared after what its jobs use: it finishes them before they go
+  posix::BackgroundJob io;  // declared after what its jobs use: it finishes them before they go
   if (length > 0) {
     if (auto ok = io.Start(read_into(0, 0)); !ok) return ok;
   }

@@ -10,18 +10,18 @@
 #include <cstdint>
 #include <memory>
 
-#include "agent/slots/background_job.hpp"
 #include "agent/slots/slot.hpp"
-#include "agent/slots/slot_io.hpp"
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
 #include "core/io/writer.hpp"
+#include "platform/posix/background_job.hpp"
+#include "platform/posix/direct_file.hpp"
 
 namespace aloft::agent::slots {
 
 // Streams bytes into a slot from offset 0 in whole kChunkSize writes (the last one may be
 // short), so the device sees large aligned writes whatever sizes the producer pushes. Writes go
-// straight to the medium where the file system allows (SlotFile: O_DIRECT) and are double
+// straight to the medium where the file system allows (platform::posix::DirectFile: O_DIRECT) and are double
 // buffered: while one chunk is being written on a worker thread, the producer fills the other,
 // so decompression overlaps the device's write time. A failed write surfaces on a later
 // Write() or on Finish().
@@ -37,7 +37,7 @@ class SlotWriter final : public core::io::InPlaceWriter {
   static constexpr std::size_t kChunkSize = std::size_t{512} << 10;
   static constexpr std::size_t kBufferCount = 2;
   static constexpr std::size_t kBufferBytes = kChunkSize * kBufferCount;
-  static constexpr std::size_t kAlignment = SlotFile::kAlignment;
+  static constexpr std::size_t kAlignment = platform::posix::DirectFile::kAlignment;
 
   // Opens `target` for writing. Refuses the running slot (target.id == booted) with
   // kInvalidArgument: the invariant that keeps the device bootable. `image_size` (0: unknown)
@@ -58,16 +58,17 @@ class SlotWriter final : public core::io::InPlaceWriter {
   Status CheckRoom(std::size_t n) const;  // open, and n more bytes within the limit
   Status Flush();  // hands the current buffer to the worker and switches to the other one
 
+  Slot slot_;
   // Heap-held so their addresses survive moving the writer (the worker uses them).
-  std::unique_ptr<SlotFile> file_;
-  std::array<AlignedBuffer, kBufferCount> buffers_;
+  std::unique_ptr<platform::posix::DirectFile> file_;
+  std::array<platform::posix::AlignedBuffer, kBufferCount> buffers_;
   std::size_t current_ = 0;      // the buffer being filled
   std::size_t fill_ = 0;         // bytes waiting in buffers_[current_]
   std::uint64_t offset_ = 0;     // bytes handed to the worker (written, or being written)
   std::uint64_t limit_ = 0;      // most bytes this stream may hold (0: none beyond the device)
   Errc limit_code_ = Errc::kTooLarge;
   // Last member: destroyed first, so a running write finishes before its buffer is freed.
-  std::unique_ptr<BackgroundJob> io_;
+  std::unique_ptr<platform::posix::BackgroundJob> io_;
 };
 
 // Re-reads the first `length` bytes of `slot` (after the writer's fsync, from the medium:

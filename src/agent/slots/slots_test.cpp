@@ -8,7 +8,6 @@
 #include <vector>
 #include <string>
 
-#include "agent/slots/background_job.hpp"
 #include "agent/slots/env_bootloader.hpp"
 #include "agent/slots/simulated_bootloader.hpp"
 #include "agent/slots/slot_writer.hpp"
@@ -315,65 +314,6 @@ TEST_F(SlotWriterTest, VerifiesImagesEndingOnAChunkBoundary) {
   EXPECT_NE(longer.error().message().find("holds " + std::to_string(image.size()) + " bytes"),
             std::string::npos)
       << longer.error().message();
-}
-
-// SlotFile with and without O_DIRECT: aligned and unaligned writes land byte for byte, and
-// reads stop at the end of the file.
-TEST_F(SlotWriterTest, SlotFileWritesAndReadsWithAndWithoutDirectIo) {
-  for (const auto mode : {SlotFile::DirectIo::kWhereSupported, SlotFile::DirectIo::kNever}) {
-    const Slot slot{SlotId::kB, SlotKind::kFile, dir_ / "direct-io"};
-    std::filesystem::remove(slot.device);
-    auto file = SlotFile::Open(slot, O_RDWR | O_CREAT | O_CLOEXEC, 0600, mode);
-    ASSERT_TRUE(file) << file.error().ToString();
-    if (mode == SlotFile::DirectIo::kNever) {
-      EXPECT_FALSE(file->direct());
-    }
-    AlignedBuffer buffer = AllocateAligned(SlotFile::kAlignment * 4);
-    ASSERT_TRUE(buffer);
-    const Bytes head = Pattern(SlotFile::kAlignment * 4);
-    std::memcpy(buffer.get(), head.data(), head.size());
-    ASSERT_TRUE(file->WriteAt(ByteView(buffer.get(), head.size()), 0));
-    const Bytes tail = Pattern(1000);  // unaligned: written buffered
-    ASSERT_TRUE(file->WriteAt(tail, head.size()));
-    EXPECT_FALSE(file->direct());
-
-    Bytes expected = head;
-    expected.insert(expected.end(), tail.begin(), tail.end());
-    EXPECT_EQ(*posix::ReadFile(slot.device, 1 << 20), expected);
-    auto n = file->ReadAt(buffer.get(), SlotFile::kAlignment * 4, SlotFile::kAlignment * 4);
-    ASSERT_TRUE(n);
-    EXPECT_EQ(*n, tail.size());
-    n = file->ReadAt(buffer.get(), SlotFile::kAlignment, expected.size());
-    ASSERT_TRUE(n);
-    EXPECT_EQ(*n, 0u);
-  }
-}
-
-// --- BackgroundJob ----------------------------------------------------------------------------
-
-TEST(BackgroundJobTest, RunsJobsInOrderAndReportsTheFirstFailure) {
-  BackgroundJob io;
-  EXPECT_TRUE(io.Wait());  // nothing ran yet
-  std::vector<int> ran;
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(io.Start([&ran, i] {
-      ran.push_back(i);
-      return Ok();
-    }));
-  }
-  ASSERT_TRUE(io.Wait());
-  EXPECT_EQ(ran, (std::vector<int>{0, 1, 2, 3, 4}));
-
-  ASSERT_TRUE(io.Start([] { return Status(Fail(Errc::kIo, "disk on fire")); }));
-  bool started_after_failure = false;
-  const Status next = io.Start([&] {
-    started_after_failure = true;
-    return Ok();
-  });
-  ASSERT_FALSE(next);
-  EXPECT_EQ(next.error().code(), Errc::kIo);
-  EXPECT_FALSE(started_after_failure);
-  EXPECT_TRUE(io.Wait());  // the failure was handed over once
 }
 
 }  // namespace

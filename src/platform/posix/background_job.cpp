@@ -1,9 +1,9 @@
-#include "agent/slots/background_job.hpp"
+#include "platform/posix/background_job.hpp"
 
 #include <system_error>
 #include <utility>
 
-namespace aloft::agent::slots {
+namespace aloft::platform::posix {
 
 BackgroundJob::BackgroundJob() {
   try {
@@ -56,4 +56,4 @@ void BackgroundJob::Run() {
   }
 }
 
-}  // namespace aloft::agent::slots
+}  // namespace aloft::platform::posix

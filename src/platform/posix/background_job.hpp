@@ -1,8 +1,9 @@
 #pragma once
 
-// One job at a time on a worker thread, so that a slot's I/O (an O_DIRECT write or read, which
-// blocks until the medium has the bytes) overlaps the caller's CPU work on the next chunk
-// (decompressing, hashing). Double buffering on top of it is the caller's: it may touch a
+// One job at a time on a worker thread, so that blocking I/O (an O_DIRECT write or read, which
+// blocks until the medium has the bytes; an fdatasync) overlaps the caller's CPU work on the
+// next chunk (decompressing, hashing). The agent's slot writer and reader and its download
+// spool use it. Double buffering on top of it is the caller's: it may touch a
 // buffer again only after Wait() or the next Start() returned.
 //
 // If the worker thread cannot be started, jobs run inline in Start(): slower, same results.
@@ -15,7 +16,7 @@
 
 #include "core/base/result.hpp"
 
-namespace aloft::agent::slots {
+namespace aloft::platform::posix {
 
 class BackgroundJob {
  public:
@@ -41,4 +42,4 @@ class BackgroundJob {
   std::thread worker_;           // not joinable: jobs run inline
 };
 
-}  // namespace aloft::agent::slots
+}  // namespace aloft::platform::posix

@@ -1,4 +1,4 @@
-#include "agent/slots/slot_io.hpp"
+#include "platform/posix/direct_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,46 +8,45 @@
 
 #include "platform/posix/files.hpp"
 
-namespace aloft::agent::slots {
+namespace aloft::platform::posix {
 
-namespace posix = platform::posix;
-
-Error SlotError(int err, std::string_view what, const Slot& slot) {
-  Error error = posix::ErrnoError(err, what, slot.device);
+Error FileError(int err, std::string_view what, const std::filesystem::path& path) {
+  Error error = ErrnoError(err, what, path);
   if (err == ENOENT) return Error(Errc::kNotFound, error.message());
   if (err == EFBIG) return Error(Errc::kNoSpace, error.message());
   return error;
 }
 
 AlignedBuffer AllocateAligned(std::size_t size) {
-  return AlignedBuffer(static_cast<std::uint8_t*>(std::aligned_alloc(SlotFile::kAlignment, size)));
+  return AlignedBuffer(static_cast<std::uint8_t*>(std::aligned_alloc(DirectFile::kAlignment, size)));
 }
 
-Result<SlotFile> SlotFile::Open(const Slot& slot, int flags, mode_t mode, DirectIo direct) {
-  SlotFile file;
-  file.slot_ = slot;
+Result<DirectFile> DirectFile::Open(const std::filesystem::path& path, int flags, mode_t mode,
+                                    DirectIo direct) {
+  DirectFile file;
+  file.path_ = path;
   if (direct == DirectIo::kWhereSupported) {
-    file.fd_.Reset(posix::OpenRetrying(slot.device.c_str(), flags | O_DIRECT, mode));
+    file.fd_.Reset(OpenRetrying(path.c_str(), flags | O_DIRECT, mode));
     file.direct_ = file.fd_.valid();
     if (file.direct_) return file;
     // EINVAL: no O_DIRECT on this file system (older tmpfs, some FUSE); go on buffered.
-    if (errno != EINVAL) return Fail(SlotError(errno, "open slot", slot));
+    if (errno != EINVAL) return Fail(FileError(errno, "open", path));
   }
-  file.fd_.Reset(posix::OpenRetrying(slot.device.c_str(), flags, mode));
-  if (!file.fd_.valid()) return Fail(SlotError(errno, "open slot", slot));
+  file.fd_.Reset(OpenRetrying(path.c_str(), flags, mode));
+  if (!file.fd_.valid()) return Fail(FileError(errno, "open", path));
   return file;
 }
 
-Status SlotFile::StopDirect() {
+Status DirectFile::StopDirect() {
   const int flags = ::fcntl(fd_.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd_.get(), F_SETFL, flags & ~O_DIRECT) != 0) {
-    return Fail(SlotError(errno, "fcntl", slot_));
+    return Fail(FileError(errno, "fcntl", path_));
   }
   direct_ = false;
   return Ok();
 }
 
-Status SlotFile::WriteAt(ByteView data, std::uint64_t offset) {
+Status DirectFile::WriteAt(ByteView data, std::uint64_t offset) {
   const auto aligned = [](std::uint64_t v) { return v % kAlignment == 0; };
   if (direct_ && !(aligned(data.size()) && aligned(offset) &&
                    aligned(reinterpret_cast<std::uintptr_t>(data.data())))) {
@@ -62,9 +61,9 @@ Status SlotFile::WriteAt(ByteView data, std::uint64_t offset) {
         if (auto ok = StopDirect(); !ok) return ok;
         continue;
       }
-      return Fail(SlotError(errno, "write", slot_));
+      return Fail(FileError(errno, "write", path_));
     }
-    if (n == 0) return Fail(Errc::kIo, "write " + slot_.device.string() + ": wrote 0 bytes");
+    if (n == 0) return Fail(Errc::kIo, "write " + path_.string() + ": wrote 0 bytes");
     data = data.subspan(static_cast<std::size_t>(n));
     offset += static_cast<std::uint64_t>(n);
     // A short direct write leaves an unaligned rest: finish it buffered.
@@ -75,7 +74,7 @@ Status SlotFile::WriteAt(ByteView data, std::uint64_t offset) {
   return Ok();
 }
 
-Result<std::size_t> SlotFile::ReadAt(std::uint8_t* buffer, std::size_t size,
+Result<std::size_t> DirectFile::ReadAt(std::uint8_t* buffer, std::size_t size,
                                      std::uint64_t offset) {
   for (;;) {
     const ssize_t n = ::pread(fd_.get(), buffer, size, static_cast<off_t>(offset));
@@ -87,8 +86,8 @@ Result<std::size_t> SlotFile::ReadAt(std::uint8_t* buffer, std::size_t size,
       (void)::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_DONTNEED);
       continue;
     }
-    return Fail(SlotError(errno, "read slot", slot_));
+    return Fail(FileError(errno, "read", path_));
   }
 }
 
-}  // namespace aloft::agent::slots
+}  // namespace aloft::platform::posix
