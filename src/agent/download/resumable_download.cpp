@@ -37,14 +37,14 @@ bool IsRetryable(Errc code) { return code == Errc::kUnavailable || code == Errc:
 // The partial download on disk: "<sha>.partial" (the bytes) and "<sha>.checkpoint" (how many
 // of them were fsynced, in decimal).
 //
-// Appending must not slow the download it protects. Written from the download thread through
-// the page cache, with each checkpoint's fdatasync in line, the spool of a 256 MiB install
-// (78 MB artifact) cost 0.29 s of CPU and 0.8 s of wall time, more than the zstd stream it
-// saves. So the bytes are gathered into two aligned kChunkBytes buffers and written direct
-// (platform::posix::DirectFile: O_DIRECT where the file system allows) by a worker thread,
-// which also makes the checkpoints, while the download goes on. Only whole
-// DirectFile::kAlignment units ever reach the file: what is left in the buffer when a download
-// stops is fetched again by the next run.
+// Appending must not hold up the download it protects: the download thread never waits for an
+// fdatasync (a slow flash medium takes tens of milliseconds per checkpoint), and the artifact
+// does not pass through the page cache (78 MB of dirty pages for a 256 MiB image, which a small
+// device would have to write back under memory pressure while it installs). So the bytes are
+// gathered into two aligned kChunkBytes buffers and written direct (platform::posix::DirectFile:
+// O_DIRECT where the file system allows) by a worker thread, which also makes the checkpoints.
+// Only whole DirectFile::kAlignment units ever reach the file: what is left in the buffer when a
+// download stops is fetched again by the next run.
 class Spool {
  public:
   static constexpr std::size_t kBufferCount = 2;
