@@ -269,10 +269,20 @@ void DeltaSeeds(const fs::path& root) {
   for (std::size_t i = 100; i < 300; ++i) edited[i] = static_cast<std::uint8_t>(edited[i] + 1);
   Bytes longer = source;
   longer.insert(longer.begin() + 1000, source.begin(), source.begin() + 700);
+  // Short pieces of the source in another order between new bytes: bsdiff's way leaves much,
+  // so the block becomes an LZMA2 stream over the source (format version 3's method 3).
+  Bytes shuffled;
+  for (std::size_t piece = 0; piece < 40; ++piece) {
+    const std::size_t from = (piece * 7919) % (source.size() - 24);
+    shuffled.insert(shuffled.end(), source.begin() + static_cast<std::ptrdiff_t>(from),
+                    source.begin() + static_cast<std::ptrdiff_t>(from + 24));
+    for (std::size_t k = 0; k < 16; ++k) shuffled.push_back(static_cast<std::uint8_t>(piece * 31 + k * 17));
+  }
   const std::vector<std::pair<std::string, Bytes>> targets = {
       {"identical", source},
       {"edited", edited},
       {"longer", longer},
+      {"shuffled", shuffled},
       {"empty", Bytes{}},
       {"short", aloft::ToBytes("a brand new image")}};
   for (const auto& [name, target] : targets) {

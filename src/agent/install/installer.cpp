@@ -91,11 +91,13 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
 
 }  // namespace
 
-std::size_t Installer::BufferBytes(Compression compression) {
+std::size_t Installer::BufferBytes(Compression compression, std::uint64_t delta_base_length) {
   std::size_t bytes = slots::SlotWriter::kBufferBytes;
   // zstd decodes into the slot's own buffers (SlotWriter is an InPlaceWriter): no output
   // buffer of its own; its window is the frame's (see installer.hpp).
-  if (compression == Compression::kDelta) bytes += core::delta::PatchApplier::MemoryBound();
+  if (compression == Compression::kDelta) {
+    bytes += core::delta::PatchApplier::MemoryBound(delta_base_length);
+  }
   return bytes;
 }
 

@@ -24,8 +24,8 @@
 // the frame declares (at most 2^ZstdDecompressWriter::kMaxWindowLog = 128 MiB; an ordinary
 // `zstd -19` frame uses 8 MiB) + VerifySlot's 1 MiB of read buffers, allocated after the writer
 // is gone. The source's own buffers come on top. A delta replaces zstd's share with
-// core::delta::PatchApplier::MemoryBound(); the running slot it reads is mapped (page cache,
-// no heap).
+// core::delta::PatchApplier::MemoryBound(base length); the running slot it reads is mapped
+// (page cache, no heap).
 
 #include <cstdint>
 #include <functional>
@@ -47,8 +47,9 @@ using ProgressFn = std::function<void(std::uint64_t artifact_bytes, std::uint64_
 
 class Installer {
  public:
-  // The pipeline's fixed buffers, excluding zstd's window (see above).
-  static std::size_t BufferBytes(Compression compression);
+  // The pipeline's fixed buffers, excluding zstd's window (see above); for a delta, over a
+  // base image of `delta_base_length` bytes.
+  static std::size_t BufferBytes(Compression compression, std::uint64_t delta_base_length = 0);
 
   explicit Installer(slots::Bootloader& bootloader) : bootloader_(bootloader) {}
 

@@ -9,6 +9,7 @@
 #include "core/crypto/hash.hpp"
 #include "core/delta/format.hpp"
 #include "core/delta/literal_stream.hpp"
+#include "core/delta/lzma_source.hpp"
 #include "core/delta/patch.hpp"
 #include "core/delta/zstd_frames.hpp"
 
@@ -53,12 +54,15 @@ Result<PatchHeader> ReadPatchHeader(ByteView patch_prefix) {
     return Fail(Errc::kInvalidArgument, "not a delta patch (bad magic)");
   }
   const std::uint8_t* p = patch_prefix.data();
-  if (p[8] != format::kVersion || p[9] != 0 || p[10] != 0 || p[11] != 0) {
+  if (p[8] < format::kOldestVersion || p[8] > format::kVersion || p[9] != 0 || p[10] != 0 ||
+      p[11] != 0) {
     return Fail(Errc::kInvalidArgument,
                 "delta patch format version " + std::to_string(p[8]) + " is not supported (expected " +
-                    std::to_string(format::kVersion) + "): create the patch again with this aloftctl");
+                    std::to_string(format::kOldestVersion) + " to " + std::to_string(format::kVersion) +
+                    "): create the patch again with this aloftctl");
   }
   PatchHeader header;
+  header.version = p[8];
   header.source_length = format::GetU64(p + 16);
   header.source_sha256.assign(p + 24, p + 56);
   header.target_length = format::GetU64(p + 56);
@@ -86,7 +90,7 @@ struct PatchApplier::State {
   std::uint8_t method = 0;
   std::uint32_t control_raw = 0, control_comp = 0, diff_raw = 0, diff_comp = 0, extra_comp = 0;
   std::uint64_t prefix_offset = 0, prefix_length = 0;
-  std::uint32_t zstd_comp = 0;
+  std::uint32_t zstd_comp = 0;  // kMethodZstdPrefix and kMethodLzmaSource: the payload's size
   std::uint8_t codecs[2] = {0, 0};  // ctrl, diff
   Bytes payload;        // one block's compressed frames
   Bytes raw;            // one block's decoded bytes (diff then extra, or the target itself)
@@ -149,6 +153,12 @@ struct PatchApplier::State {
         need = format::kBsdiffHeadSize;
       } else if (method == format::kMethodZstdPrefix) {
         need = format::kZstdPrefixHeadSize;
+      } else if (method == format::kMethodLzmaSource && header.version >= 3) {
+        if (source.size() > format::kLzmaSourceLimit) {
+          return Fail(Corrupt("an LZMA block over a source larger than " +
+                              std::to_string(format::kLzmaSourceLimit >> 20) + " MiB"));
+        }
+        need = format::kLzmaSourceHeadSize;
       } else {
         return Fail(Corrupt("unknown block method " + std::to_string(method)));
       }
@@ -176,12 +186,20 @@ struct PatchApplier::State {
         return Fail(Corrupt("a block's stream sizes are out of range"));
       }
       payload_size = std::uint64_t{control_comp} + diff_comp + extra_comp;
-    } else {
+    } else if (method == format::kMethodZstdPrefix) {
       prefix_offset = format::GetU64(p + 1);
       prefix_length = format::GetU64(p + 9);
       zstd_comp = format::GetU32(p + 17);
       if (zstd_comp == 0 || zstd_comp > FrameBound(span)) {
         return Fail(Corrupt("a block's frame size is out of range"));
+      }
+      payload_size = zstd_comp;
+    } else {
+      prefix_offset = 0;
+      prefix_length = source.size();
+      zstd_comp = format::GetU32(p + 1);
+      if (zstd_comp == 0 || zstd_comp > LiteralChunkBound(span)) {
+        return Fail(Corrupt("a block's stream size is out of range"));
       }
       payload_size = zstd_comp;
     }
@@ -226,8 +244,11 @@ struct PatchApplier::State {
     ByteView prefix = source.subspan(static_cast<std::size_t>(prefix_offset),
                                      static_cast<std::size_t>(prefix_length));
     raw.resize(span);
-    if (method == format::kMethodZstdPrefix) {
-      if (auto decoded = decompressor.Decompress(all, raw, prefix); !decoded) return Fail(decoded.error());
+    if (method == format::kMethodZstdPrefix || method == format::kMethodLzmaSource) {
+      Status decoded = method == format::kMethodZstdPrefix
+                           ? decompressor.Decompress(all, raw, prefix)
+                           : LzmaSourceDecompress(all, raw, source);
+      if (!decoded) return Fail(decoded.error());
       if (auto emitted = Emit(raw); !emitted) return emitted;
       StartRecord();
       return Ok();
@@ -356,12 +377,18 @@ const PatchHeader* PatchApplier::header() const noexcept {
   return state_->have_header ? &state_->header : nullptr;
 }
 
-std::size_t PatchApplier::MemoryBound() {
+std::size_t PatchApplier::MemoryBound(std::uint64_t source_length) {
   // raw block + largest payload (frames and literal chunk) + control + staging + the literal
-  // stream's dictionary + zstd context and the small head buffers.
-  return format::kMaxBlockSize + std::max(FrameBound(format::kMaxBlockSize), LiteralChunkBound(format::kMaxBlockSize)) +
-         2 * FrameBound(format::kMaxControlBytes) + kStagingBytes + LiteralDecoder::MemoryBound() +
-         (1u << 20);
+  // stream's dictionary + zstd context and the small head buffers; for a source small enough
+  // for LZMA blocks over it, their decoder (its dictionary holds the source and a block).
+  std::size_t bound = format::kMaxBlockSize +
+                      std::max(FrameBound(format::kMaxBlockSize), LiteralChunkBound(format::kMaxBlockSize)) +
+                      2 * FrameBound(format::kMaxControlBytes) + kStagingBytes +
+                      LiteralDecoder::MemoryBound() + (1u << 20);
+  if (source_length <= format::kLzmaSourceLimit) {
+    bound += LzmaSourceMemory(source_length, format::kMaxBlockSize);
+  }
+  return bound;
 }
 
 Status ApplyPatch(ByteView source, ByteView patch, io::Writer& out) {

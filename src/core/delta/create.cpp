@@ -1,6 +1,7 @@
 // Patch creation: matching over the whole images, then each target block encoded the bsdiff
-// way, or, for sources small enough to index whole, also as a zstd frame over the source, and
-// the smaller one kept (docs/delta.md explains why both are needed).
+// way, or, for sources small enough to index whole, also as one stream over the whole source
+// (LZMA2 up to format::kLzmaSourceLimit, a zstd frame beyond), and the smaller one kept
+// (docs/delta.md explains why both are needed).
 
 #include <algorithm>
 #include <optional>
@@ -8,6 +9,7 @@
 #include "core/crypto/hash.hpp"
 #include "core/delta/format.hpp"
 #include "core/delta/literal_stream.hpp"
+#include "core/delta/lzma_source.hpp"
 #include "core/delta/matcher.hpp"
 #include "core/delta/patch.hpp"
 #include "core/delta/zstd_frames.hpp"
@@ -38,6 +40,7 @@ class BlockEncoder {
         target_(target),
         ops_(ops),
         whole_source_frames_(source.size() <= options.prefix_window),
+        lzma_over_source_(source.size() <= std::min(options.lzma_source_limit, format::kLzmaSourceLimit)),
         compressor_(options.level),
         diff_probe_compressor_(std::min(options.level, kDiffProbeLevel)),
         diff_compressor_(std::min(options.level, kDiffLevel)),
@@ -69,12 +72,14 @@ class BlockEncoder {
       diff_frame = std::move(*d);
     }
 
-    // Way 2: the block as one zstd frame over the whole source (zstd's patch-from, per
-    // block), for sources small enough that indexing them per block is affordable. Only
-    // tried when bsdiff left more than kTryZstdPercent of the block: below that bsdiff wins
-    // (measured on esbuild patch releases). The literals are then estimated on their own, by
-    // a fast LZMA preset: an upper bound of their chunk in the stream (which also gains from
-    // history) at a tenth of the cost.
+    // Way 2: the block as one stream over the whole source (zstd's patch-from, per block),
+    // for sources small enough that indexing them per block is affordable: LZMA2 with the
+    // source as its dictionary up to kLzmaSourceLimit (smaller than zstd -19 and a third of
+    // its CPU, but its decoder holds the source), a zstd frame beyond. Only tried when bsdiff
+    // left more than kTryZstdPercent of the block: below that bsdiff wins (measured on esbuild
+    // patch releases). The literals are then estimated on their own, by a fast LZMA preset: an
+    // upper bound of their chunk in the stream (which also gains from history) at a tenth of
+    // the cost.
     if (whole_source_frames_) {
       std::uint64_t bsdiff_size = 0;
       if (control_frame) {
@@ -87,12 +92,17 @@ class BlockEncoder {
         bsdiff_size = bsdiff_size - extra.size() + alone->size();
       }
       if (!control_frame || bsdiff_size * 100 > span * kTryZstdPercent) {
-        auto frame = compressor_.Compress(target_.subspan(start, span), source_);
+        const ByteView block = target_.subspan(start, span);
+        const bool lzma = lzma_over_source_;
+        auto frame = lzma ? LzmaSourceCompress(block, source_) : compressor_.Compress(block, source_);
         if (!frame) return Fail(frame.error());
-        if (!control_frame || frame->size() + format::kZstdPrefixHeadSize < bsdiff_size) {
-          out.push_back(format::kMethodZstdPrefix);
-          format::PutU64(out, 0);
-          format::PutU64(out, source_.size());
+        const std::size_t head = lzma ? format::kLzmaSourceHeadSize : format::kZstdPrefixHeadSize;
+        if (!control_frame || frame->size() + head < bsdiff_size) {
+          out.push_back(lzma ? format::kMethodLzmaSource : format::kMethodZstdPrefix);
+          if (!lzma) {
+            format::PutU64(out, 0);
+            format::PutU64(out, source_.size());
+          }
           format::PutU32(out, static_cast<std::uint32_t>(frame->size()));
           out.insert(out.end(), frame->begin(), frame->end());
           return Ok();
@@ -217,6 +227,7 @@ class BlockEncoder {
   ByteView target_;
   const std::vector<MatchOp>& ops_;
   const bool whole_source_frames_;
+  const bool lzma_over_source_;  // way 2 as an LZMA2 stream, not a zstd frame
   FrameCompressor compressor_;
   FrameCompressor diff_probe_compressor_;
   FrameCompressor diff_compressor_;

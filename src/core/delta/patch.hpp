@@ -26,6 +26,7 @@ namespace aloft::core::delta {
 
 // What a patch says about itself; readable from its first kHeaderBytes bytes.
 struct PatchHeader {
+  std::uint8_t version = 0;  // format version (format.hpp)
   std::uint64_t source_length = 0;
   Bytes source_sha256;  // 32 bytes
   std::uint64_t target_length = 0;
@@ -48,6 +49,10 @@ struct CreateOptions {
   // match-finder pass over the source per block; big images do without it (their matches are
   // found globally, and their literals share one stream).
   std::uint64_t prefix_window = 32u << 20;
+  // Within that window, sources up to this size get an LZMA2 stream over the source (smaller
+  // and faster to make than zstd's frame; the applier's memory then holds the source, see
+  // MemoryBound), larger ones a zstd frame. At most format::kLzmaSourceLimit.
+  std::uint64_t lzma_source_limit = 16u << 20;
   MatchIndex match_index = MatchIndex::kAuto;  // how exact matches are found (matcher.hpp)
   // When set and true, creation stops before the next block (a server shutting down must not
   // wait for a whole image). Read from another thread's store: hence atomic.
@@ -62,7 +67,7 @@ Status CreatePatch(ByteView source, ByteView target, io::Writer& out,
                    const CreateOptions& options = {});
 
 // Applies a streamed patch. Feed it the patch through Write() in any chunking, then call
-// Finish(). Memory is bounded independently of the image size (see MemoryBound()), beyond the
+// Finish(). Memory is bounded independently of the target's size (see MemoryBound()), beyond the
 // caller's mapping of `source`.
 class PatchApplier final : public io::Writer {
  public:
@@ -87,8 +92,11 @@ class PatchApplier final : public io::Writer {
   // The header, once Write() has seen it.
   const PatchHeader* header() const noexcept;
 
-  // The most heap memory the applier holds at any time, whatever the image sizes.
-  static std::size_t MemoryBound();
+  // The most heap memory the applier holds at any time for a source of `source_length` bytes,
+  // whatever the target's size. Sources above format::kLzmaSourceLimit (all file-system
+  // images) get the fixed part alone (52 MiB); smaller ones also the decoder of LZMA blocks
+  // over the source, whose dictionary holds it and a block (up to 32 MiB more).
+  static std::size_t MemoryBound(std::uint64_t source_length);
 
  private:
   struct State;

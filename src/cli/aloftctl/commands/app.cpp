@@ -133,8 +133,9 @@ void Builder::AddDelta() {
       ->capture_default_str();
   create
       ->add_option("--prefix-window-mib", delta_create_.prefix_window_mib,
-                   "largest source (MiB) whose blocks are also tried as zstd frames over it "
-                   "(more: smaller for mid-sized images, slower to create)")
+                   "largest source (MiB) whose blocks are also tried as one stream over it "
+                   "(LZMA2 up to 16 MiB, zstd beyond; more: smaller for mid-sized images, "
+                   "slower to create)")
       ->check(CLI::Range(1, 2048))
       ->capture_default_str();
   CLI::App* apply = Leaf(delta, "apply", "apply PATCH to OLD, verify, and write OUT",
