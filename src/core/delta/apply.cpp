@@ -90,7 +90,7 @@ struct PatchApplier::State {
   std::uint8_t method = 0;
   std::uint32_t control_raw = 0, control_comp = 0, diff_raw = 0, diff_comp = 0, extra_comp = 0;
   std::uint64_t prefix_offset = 0, prefix_length = 0;
-  std::uint32_t zstd_comp = 0;  // kMethodZstdPrefix and kMethodLzmaSource: the payload's size
+  std::uint32_t stream_comp = 0;  // kMethodZstdPrefix and kMethodLzmaSource: the payload size
   std::uint8_t codecs[2] = {0, 0};  // ctrl, diff
   Bytes payload;        // one block's compressed frames
   Bytes raw;            // one block's decoded bytes (diff then extra, or the target itself)
@@ -189,19 +189,19 @@ struct PatchApplier::State {
     } else if (method == format::kMethodZstdPrefix) {
       prefix_offset = format::GetU64(p + 1);
       prefix_length = format::GetU64(p + 9);
-      zstd_comp = format::GetU32(p + 17);
-      if (zstd_comp == 0 || zstd_comp > FrameBound(span)) {
+      stream_comp = format::GetU32(p + 17);
+      if (stream_comp == 0 || stream_comp > FrameBound(span)) {
         return Fail(Corrupt("a block's frame size is out of range"));
       }
-      payload_size = zstd_comp;
+      payload_size = stream_comp;
     } else {
       prefix_offset = 0;
       prefix_length = source.size();
-      zstd_comp = format::GetU32(p + 1);
-      if (zstd_comp == 0 || zstd_comp > LiteralChunkBound(span)) {
+      stream_comp = format::GetU32(p + 1);
+      if (stream_comp == 0 || stream_comp > LiteralChunkBound(span)) {
         return Fail(Corrupt("a block's stream size is out of range"));
       }
-      payload_size = zstd_comp;
+      payload_size = stream_comp;
     }
     if (prefix_offset > source.size() || prefix_length > source.size() - prefix_offset) {
       return Fail(Corrupt("a block refers past the end of the source"));
