@@ -4,6 +4,7 @@
 // metadata_verify target trusts, and rerunning gives the same bytes (ed25519 is deterministic).
 // The config targets are seeded from deploy/config by hand (docs/fuzzing.md).
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -278,11 +279,18 @@ void DeltaSeeds(const fs::path& root) {
                     source.begin() + static_cast<std::ptrdiff_t>(from + 24));
     for (std::size_t k = 0; k < 16; ++k) shuffled.push_back(static_cast<std::uint8_t>(piece * 31 + k * 17));
   }
+  // The same as an x86-64 ELF file: through the branch filter (version 4's method 4).
+  Bytes x86(64, 0);
+  const std::uint8_t elf[] = {0x7F, 'E', 'L', 'F', 2, 1, 1};
+  std::copy(std::begin(elf), std::end(elf), x86.begin());
+  x86[18] = 62;  // EM_X86_64
+  x86.insert(x86.end(), shuffled.begin(), shuffled.end());
   const std::vector<std::pair<std::string, Bytes>> targets = {
       {"identical", source},
       {"edited", edited},
       {"longer", longer},
       {"shuffled", shuffled},
+      {"shuffled-x86", x86},
       {"empty", Bytes{}},
       {"short", aloft::ToBytes("a brand new image")}};
   for (const auto& [name, target] : targets) {

@@ -90,7 +90,8 @@ struct PatchApplier::State {
   std::uint8_t method = 0;
   std::uint32_t control_raw = 0, control_comp = 0, diff_raw = 0, diff_comp = 0, extra_comp = 0;
   std::uint64_t prefix_offset = 0, prefix_length = 0;
-  std::uint32_t stream_comp = 0;  // kMethodZstdPrefix and kMethodLzmaSource: the payload size
+  std::uint32_t stream_comp = 0;  // kMethodZstdPrefix and kMethodLzmaSource*: the payload size
+  BranchFilter filter = BranchFilter::kNone;  // kMethodLzmaSourceFiltered
   std::uint8_t codecs[2] = {0, 0};  // ctrl, diff
   Bytes payload;        // one block's compressed frames
   Bytes raw;            // one block's decoded bytes (diff then extra, or the target itself)
@@ -159,6 +160,12 @@ struct PatchApplier::State {
                               std::to_string(format::kLzmaSourceLimit >> 20) + " MiB"));
         }
         need = format::kLzmaSourceHeadSize;
+      } else if (method == format::kMethodLzmaSourceFiltered && header.version >= 4) {
+        if (source.size() > format::kLzmaSourceLimit) {
+          return Fail(Corrupt("an LZMA block over a source larger than " +
+                              std::to_string(format::kLzmaSourceLimit >> 20) + " MiB"));
+        }
+        need = format::kLzmaSourceFilteredHeadSize;
       } else {
         return Fail(Corrupt("unknown block method " + std::to_string(method)));
       }
@@ -197,7 +204,16 @@ struct PatchApplier::State {
     } else {
       prefix_offset = 0;
       prefix_length = source.size();
-      stream_comp = format::GetU32(p + 1);
+      filter = BranchFilter::kNone;
+      std::size_t at = 1;
+      if (method == format::kMethodLzmaSourceFiltered) {
+        if (p[1] != static_cast<std::uint8_t>(BranchFilter::kX86)) {
+          return Fail(Corrupt("unknown branch filter " + std::to_string(p[1])));
+        }
+        filter = static_cast<BranchFilter>(p[1]);
+        at = 2;
+      }
+      stream_comp = format::GetU32(p + at);
       if (stream_comp == 0 || stream_comp > LiteralChunkBound(span)) {
         return Fail(Corrupt("a block's stream size is out of range"));
       }
@@ -244,10 +260,16 @@ struct PatchApplier::State {
     ByteView prefix = source.subspan(static_cast<std::size_t>(prefix_offset),
                                      static_cast<std::size_t>(prefix_length));
     raw.resize(span);
-    if (method == format::kMethodZstdPrefix || method == format::kMethodLzmaSource) {
-      Status decoded = method == format::kMethodZstdPrefix
-                           ? decompressor.Decompress(all, raw, prefix)
-                           : LzmaSourceDecompress(all, raw, source);
+    if (method != format::kMethodBsdiff) {
+      Status decoded = Ok();
+      if (method == format::kMethodZstdPrefix) {
+        decoded = decompressor.Decompress(all, raw, prefix);
+      } else if (method == format::kMethodLzmaSource) {
+        decoded = LzmaSourceDecompress(all, raw, source);
+      } else {
+        // The converted source only lives until the decoder has copied it (MemoryBound).
+        decoded = LzmaSourceDecompress(all, raw, FilteredCopy(source, filter), filter, produced);
+      }
       if (!decoded) return Fail(decoded.error());
       if (auto emitted = Emit(raw); !emitted) return emitted;
       StartRecord();
@@ -380,13 +402,15 @@ const PatchHeader* PatchApplier::header() const noexcept {
 std::size_t PatchApplier::MemoryBound(std::uint64_t source_length) {
   // raw block + largest payload (frames and literal chunk) + control + staging + the literal
   // stream's dictionary + zstd context and the small head buffers; for a source small enough
-  // for LZMA blocks over it, their decoder (its dictionary holds the source and a block).
+  // for LZMA blocks over it, their decoder (its dictionary holds the source and a block) and,
+  // for the filtered method, the converted source it starts from.
   std::size_t bound = format::kMaxBlockSize +
                       std::max(FrameBound(format::kMaxBlockSize), LiteralChunkBound(format::kMaxBlockSize)) +
                       2 * FrameBound(format::kMaxControlBytes) + kStagingBytes +
                       LiteralDecoder::MemoryBound() + (1u << 20);
   if (source_length <= format::kLzmaSourceLimit) {
-    bound += LzmaSourceMemory(source_length, format::kMaxBlockSize);
+    bound += std::max(LzmaSourceMemory(source_length, format::kMaxBlockSize),
+                      LzmaSourceMemory(source_length, format::kMaxBlockSize, BranchFilter::kX86));
   }
   return bound;
 }

@@ -4,7 +4,7 @@
 // docs/delta.md describes it for people; this file is the authority.
 //
 //   header (kHeaderSize bytes, little-endian integers)
-//     0  magic "ALOFTDLT"          8  version (3; 2 is read too)  9..11  zero
+//     0  magic "ALOFTDLT"          8  version (4; 2 and 3 are read too)  9..11  zero
 //     12 block_size u32            16 source_length u64   24 source SHA-256 (32)
 //     56 target_length u64         64 target SHA-256 (32)
 //   then ceil(target_length / block_size) blocks, block i producing target bytes
@@ -18,10 +18,17 @@
 //                         the literal bytes of every kMethodBsdiff block, in block order.
 //     kMethodZstdPrefix:  prefix_offset u64, prefix_length u64, comp u32
 //                         payload: one zstd frame with the source range as its prefix.
-//     kMethodLzmaSource:  comp u32 (version 3 only; sources of at most kLzmaSourceLimit)
+//     kMethodLzmaSource:  comp u32 (version 3 and later; sources of at most kLzmaSourceLimit)
 //                         payload: one raw LZMA2 stream whose preset dictionary is the whole
 //                         source (lzma_source.hpp).
-// Version 2 is version 3 without kMethodLzmaSource, and is still applied. Version 1
+//     kMethodLzmaSourceFiltered: filter u8 (BranchFilter, not kNone), comp u32 (version 4;
+//                         sources of at most kLzmaSourceLimit)
+//                         payload: one raw stream through the branch filter (its positions
+//                         starting at the block's offset in the target) and LZMA2, whose
+//                         preset dictionary is the whole source converted by the same filter
+//                         from offset 0 (branch_filter.hpp).
+// Version 3 is version 4 without kMethodLzmaSourceFiltered; version 2 is version 3 without
+// kMethodLzmaSource. Both are still applied. Version 1
 // (per-block literal frames) is refused: no such patch was ever shipped.
 // The block size is capped (kMaxBlockSize) so that the applier's buffers are bounded whatever
 // the image size; the source is only ever read in place.
@@ -34,7 +41,7 @@
 namespace aloft::core::delta::format {
 
 inline constexpr char kMagic[8] = {'A', 'L', 'O', 'F', 'T', 'D', 'L', 'T'};
-inline constexpr std::uint8_t kVersion = 3;
+inline constexpr std::uint8_t kVersion = 4;
 inline constexpr std::uint8_t kOldestVersion = 2;
 inline constexpr std::size_t kHeaderSize = 96;
 
@@ -44,7 +51,12 @@ inline constexpr std::uint32_t kDefaultBlockSize = 16u << 20;
 // this (pathological input) is written with kMethodZstdPrefix instead.
 inline constexpr std::uint32_t kMaxControlBytes = 1u << 20;
 
-enum Method : std::uint8_t { kMethodBsdiff = 1, kMethodZstdPrefix = 2, kMethodLzmaSource = 3 };
+enum Method : std::uint8_t {
+  kMethodBsdiff = 1,
+  kMethodZstdPrefix = 2,
+  kMethodLzmaSource = 3,
+  kMethodLzmaSourceFiltered = 4,
+};
 // bzip2's block sorting codes bsdiff's difference stream (long zero runs with sparse small
 // values) about 7 % smaller than zstd -19 and ten times faster; zstd wins on the rest.
 enum Codec : std::uint8_t { kCodecZstd = 1, kCodecBzip2 = 2 };
@@ -54,7 +66,8 @@ inline constexpr std::size_t kBsdiffHeadSize = 1 + 5 * 4 + 2;
 inline constexpr std::uint32_t kLiteralDictBytes = 16u << 20;
 inline constexpr std::size_t kZstdPrefixHeadSize = 1 + 2 * 8 + 4;
 inline constexpr std::size_t kLzmaSourceHeadSize = 1 + 4;
-// The largest source a kMethodLzmaSource block may use: its decoder holds the source and the
+inline constexpr std::size_t kLzmaSourceFilteredHeadSize = 1 + 1 + 4;
+// The largest source a kMethodLzmaSource(Filtered) block may use: its decoder holds the source and the
 // block in its dictionary, so this bounds that memory (32 MiB with a 16 MiB block).
 inline constexpr std::uint64_t kLzmaSourceLimit = 16u << 20;
 

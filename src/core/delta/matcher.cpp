@@ -6,7 +6,10 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 namespace aloft::core::delta {
 namespace {
@@ -318,33 +321,77 @@ std::vector<MatchOp> Scan(ByteView source, ByteView target, const Index& index) 
 
 }  // namespace
 
-Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target, MatchIndex index) {
-  const auto old_size = static_cast<std::int64_t>(source.size());
-  if (old_size >= std::numeric_limits<saidx_t>::max()) {
+struct MatchFinder::Impl {
+  ByteView source;
+  std::variant<std::monostate, ChainIndex, SuffixIndex, HashIndex> index;
+};
+
+MatchFinder::MatchFinder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MatchFinder::MatchFinder(MatchFinder&&) noexcept = default;
+MatchFinder& MatchFinder::operator=(MatchFinder&&) noexcept = default;
+MatchFinder::~MatchFinder() = default;
+
+Result<MatchFinder> MatchFinder::Build(ByteView source, MatchIndex index) {
+  if (source.size() >= static_cast<std::uint64_t>(std::numeric_limits<saidx_t>::max())) {
     return Fail(Errc::kTooLarge, "delta: source images of 2 GiB or more are not supported");
   }
-  std::vector<MatchOp> ops;
-  if (target.empty()) return ops;
-  if (source.empty()) {
-    Push(ops, MatchOp::kExtra, 0, static_cast<std::int64_t>(target.size()), 0);
-    return ops;
-  }
+  auto impl = std::make_unique<Impl>();
+  impl->source = source;
+  if (source.empty()) return MatchFinder(std::move(impl));
   if (index == MatchIndex::kAuto) {
     index = source.size() <= kHashChainLimit ? MatchIndex::kHashChains : MatchIndex::kHashAnchors;
   }
+  Status built = Ok();
   if (index == MatchIndex::kHashChains) {
-    ChainIndex chains;
-    if (auto built = chains.Build(source); !built) return Fail(built.error());
-    return Scan(source, target, chains);
+    built = impl->index.emplace<ChainIndex>().Build(source);
+  } else if (index == MatchIndex::kSuffixArray) {
+    built = impl->index.emplace<SuffixIndex>().Build(source);
+  } else {
+    built = impl->index.emplace<HashIndex>().Build(source);
   }
-  if (index == MatchIndex::kSuffixArray) {
-    SuffixIndex suffixes;
-    if (auto built = suffixes.Build(source); !built) return Fail(built.error());
-    return Scan(source, target, suffixes);
+  if (!built) return Fail(built.error());
+  return MatchFinder(std::move(impl));
+}
+
+std::vector<MatchOp> MatchFinder::Find(ByteView target) const {
+  std::vector<MatchOp> ops;
+  if (target.empty()) return ops;
+  return std::visit(
+      [&](const auto& index) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(index)>, std::monostate>) {
+          Push(ops, MatchOp::kExtra, 0, static_cast<std::int64_t>(target.size()), 0);
+          return ops;
+        } else {
+          return Scan(impl_->source, target, index);
+        }
+      },
+      impl_->index);
+}
+
+std::uint32_t MatchFinder::LiteralPermille(ByteView target, std::size_t windows, std::size_t window_bytes) const {
+  if (target.empty()) return 0;
+  std::uint64_t scanned = 0;
+  std::uint64_t literal = 0;
+  const auto count = [&](ByteView window) {
+    for (const MatchOp& op : Find(window)) {
+      if (op.kind == MatchOp::kExtra) literal += op.length;
+    }
+    scanned += window.size();
+  };
+  if (windows == 0 || window_bytes == 0 || target.size() <= windows * window_bytes) {
+    count(target);
+  } else {
+    // Evenly spread, the first at the start and the last at the end.
+    const std::uint64_t stride = (target.size() - window_bytes) / (windows > 1 ? windows - 1 : 1);
+    for (std::size_t w = 0; w < windows; ++w) count(target.subspan(static_cast<std::size_t>(w * stride), window_bytes));
   }
-  HashIndex anchors;
-  if (auto built = anchors.Build(source); !built) return Fail(built.error());
-  return Scan(source, target, anchors);
+  return static_cast<std::uint32_t>(literal * 1000 / scanned);
+}
+
+Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target, MatchIndex index) {
+  auto finder = MatchFinder::Build(source, index);
+  if (!finder) return Fail(finder.error());
+  return finder->Find(target);
 }
 
 }  // namespace aloft::core::delta

@@ -6,7 +6,9 @@
 // to almost nothing even when code moved and every address in it changed) and by literal
 // "extra" bytes in between.
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "core/base/bytes.hpp"
@@ -37,8 +39,32 @@ enum class MatchIndex {
 // that moved or stayed, and the block compressor finds the rest.
 inline constexpr std::uint64_t kHashChainLimit = 64u << 20;
 
-// The ops cover the target exactly once, in order, with no empty op. kTooLarge when the
-// source is beyond the 32-bit suffix array (2 GiB).
+// An index over one source, reused for several scans of targets against it.
+class MatchFinder {
+ public:
+  // The source must outlive the finder. kTooLarge when the source is beyond the 32-bit suffix
+  // array (2 GiB).
+  static Result<MatchFinder> Build(ByteView source, MatchIndex index = MatchIndex::kAuto);
+  MatchFinder(MatchFinder&&) noexcept;
+  MatchFinder& operator=(MatchFinder&&) noexcept;
+  ~MatchFinder();
+
+  // The ops cover the target exactly once, in order, with no empty op.
+  std::vector<MatchOp> Find(ByteView target) const;
+
+  // How much of `target` bsdiff's scan leaves as literal bytes, in 1/1000, estimated from
+  // `windows` windows of `window_bytes` spread evenly over it (exact when the target is no
+  // larger than the windows together). A pair where it is high is not worth a full scan:
+  // the patch is then better made by a compressor over the whole source (create.cpp).
+  std::uint32_t LiteralPermille(ByteView target, std::size_t windows, std::size_t window_bytes) const;
+
+ private:
+  struct Impl;
+  explicit MatchFinder(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// MatchFinder::Build(source, index), then Find(target).
 Result<std::vector<MatchOp>> FindMatches(ByteView source, ByteView target,
                                          MatchIndex index = MatchIndex::kAuto);
 

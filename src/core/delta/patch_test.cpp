@@ -8,6 +8,7 @@
 
 #include "core/delta/format.hpp"
 #include "core/delta/literal_stream.hpp"
+#include "core/delta/matcher.hpp"
 #include "core/delta/zstd_frames.hpp"
 
 namespace aloft::core::delta {
@@ -111,21 +112,23 @@ TEST(Delta, StructuredShrinkingAndGrowing) {
 }
 
 // The methods each block of `patch` (made with `block_size`) uses, indexed by method.
-std::array<bool, 4> MethodsOf(const Bytes& patch, std::size_t target_size, std::size_t block_size) {
-  std::array<bool, 4> saw{};
+std::array<bool, 5> MethodsOf(const Bytes& patch, std::size_t target_size, std::size_t block_size) {
+  std::array<bool, 5> saw{};
   std::size_t at = HeaderBytes();
   for (std::size_t produced = 0; produced < target_size; produced += block_size) {
     const std::uint8_t method = patch.at(at);
-    EXPECT_TRUE(method >= format::kMethodBsdiff && method <= format::kMethodLzmaSource);
-    if (method < format::kMethodBsdiff || method > format::kMethodLzmaSource) return saw;
+    EXPECT_TRUE(method >= format::kMethodBsdiff && method <= format::kMethodLzmaSourceFiltered);
+    if (method < format::kMethodBsdiff || method > format::kMethodLzmaSourceFiltered) return saw;
     saw[method] = true;
     if (method == format::kMethodBsdiff) {
       at += format::kBsdiffHeadSize + format::GetU32(&patch[at + 5]) + format::GetU32(&patch[at + 13]) +
             format::GetU32(&patch[at + 17]);
     } else if (method == format::kMethodZstdPrefix) {
       at += format::kZstdPrefixHeadSize + format::GetU32(&patch[at + 17]);
-    } else {
+    } else if (method == format::kMethodLzmaSource) {
       at += format::kLzmaSourceHeadSize + format::GetU32(&patch[at + 1]);
+    } else {
+      at += format::kLzmaSourceFilteredHeadSize + format::GetU32(&patch[at + 2]);
     }
   }
   EXPECT_EQ(at, patch.size());
@@ -152,7 +155,7 @@ TEST(Delta, ManySmallBlocksEveryMethod) {
     ExpectRoundTrip(Bytes(a.begin(), a.begin() + 3000), Bytes(b.begin(), b.begin() + 2000), options);
 
     options.block_size = 4096;
-    const std::array<bool, 4> saw = MethodsOf(Create(a, b, options), b.size(), options.block_size);
+    const std::array<bool, 5> saw = MethodsOf(Create(a, b, options), b.size(), options.block_size);
     EXPECT_TRUE(saw[format::kMethodBsdiff]);
     EXPECT_EQ(saw[format::kMethodLzmaSource], lzma_limit > 0);
     EXPECT_EQ(saw[format::kMethodZstdPrefix], lzma_limit == 0);
@@ -231,6 +234,125 @@ TEST(Delta, VersionTwoAppliesAndLzmaBlocksNeedVersionThreeAndASmallSource) {
   EXPECT_NE(too_big.error().message().find("larger than 16 MiB"), std::string::npos)
       << too_big.error().message();
   EXPECT_TRUE(out.bytes.empty());
+}
+
+// Program() as an x86-64 ELF file: the header that selects the branch filter, and call
+// instructions (E8 and a displacement to a "function") among the records.
+Bytes X86Program(std::size_t records, std::uint32_t shift_after, std::uint32_t shift, std::uint32_t seed) {
+  Bytes out(64, 0);
+  const std::uint8_t ident[] = {0x7F, 'E', 'L', 'F', 2, 1, 1};
+  std::copy(std::begin(ident), std::end(ident), out.begin());
+  out[18] = 62;  // EM_X86_64
+  const Bytes body = Program(records, shift_after, shift, seed);
+  std::mt19937 rng(seed);
+  for (std::size_t i = 0; i + 6 <= body.size(); i += 6) {
+    out.insert(out.end(), body.begin() + static_cast<std::ptrdiff_t>(i), body.begin() + static_cast<std::ptrdiff_t>(i + 6));
+    if (rng() % 3 == 0) {
+      const auto function = static_cast<std::uint32_t>((rng() % 64) * 4096 + (i >= shift_after * 6 ? shift : 0));
+      const auto rel = static_cast<std::uint32_t>(function - (out.size() + 5));
+      out.push_back(0xE8);
+      for (int k = 0; k < 4; ++k) out.push_back(static_cast<std::uint8_t>(rel >> (8 * k)));
+    }
+  }
+  return out;
+}
+
+// A large jump between two x86 executables goes through the branch filter (method 4), in one
+// block or several (the filter's positions start at each block's offset); without the option
+// the same pair gets method 3. A version-3 header in front of a filtered block, and a filter
+// this version does not know, are corrupt.
+TEST(Delta, X86LargeJumpsGoThroughTheBranchFilter) {
+  const Bytes a = X86Program(3000, 3000, 0, 21);
+  Bytes b = X86Program(3000, 1000, 0x40, 22);
+  const Bytes fresh = Random(2000, 23);
+  b.insert(b.begin() + 6000, fresh.begin(), fresh.end());
+  const Bytes patch = Create(a, b);
+  ASSERT_TRUE(MethodsOf(patch, b.size(), format::kDefaultBlockSize)[format::kMethodLzmaSourceFiltered]);
+  ExpectRoundTrip(a, b);
+  CreateOptions blocks;
+  blocks.block_size = 4096;
+  const Bytes blocked = Create(a, b, blocks);
+  ASSERT_TRUE(MethodsOf(blocked, b.size(), blocks.block_size)[format::kMethodLzmaSourceFiltered]);
+  ExpectRoundTrip(a, b, blocks);
+
+  CreateOptions unfiltered;
+  unfiltered.branch_filters = false;
+  const std::array<bool, 5> saw = MethodsOf(Create(a, b, unfiltered), b.size(), format::kDefaultBlockSize);
+  EXPECT_TRUE(saw[format::kMethodLzmaSource]);
+  EXPECT_FALSE(saw[format::kMethodLzmaSourceFiltered]);
+
+  Bytes v3 = patch;
+  v3[8] = 3;
+  auto refused = Apply(a, v3, v3.size());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("unknown block method 4"), std::string::npos)
+      << refused.error().message();
+  Bytes unknown_filter = patch;
+  unknown_filter[HeaderBytes() + 1] = 2;
+  refused = Apply(a, unknown_filter, unknown_filter.size());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Errc::kVerificationFailed);
+  EXPECT_NE(refused.error().message().find("unknown branch filter 2"), std::string::npos)
+      << refused.error().message();
+
+  // Every fifth byte of the stream flipped (each try converts the source again): refused, or
+  // (a flip LZMA2 does not read) harmless.
+  std::size_t refused_flips = 0;
+  std::size_t flips = 0;
+  const std::size_t payload = HeaderBytes() + format::kLzmaSourceFilteredHeadSize;
+  for (std::size_t i = payload; i < patch.size(); i += 5, ++flips) {
+    Bytes bad = patch;
+    bad[i] ^= 0x01;
+    auto applied = Apply(a, bad, bad.size());
+    if (applied) {
+      EXPECT_TRUE(*applied == b) << "byte " << i;
+    } else {
+      ++refused_flips;
+    }
+  }
+  EXPECT_GT(refused_flips, flips * 9 / 10);
+}
+
+// The sample that decides whether the full scan is made: it tells a release that shifted
+// addresses (almost no literals) from an unrelated image (all literals), as the full scan does.
+TEST(Delta, MatchSampleEstimatesTheLiteralShare) {
+  const Bytes v1 = Program(200'000, 200'000, 0, 31);
+  const Bytes v2 = Program(200'000, 50'000, 0x300, 31);
+  const Bytes unrelated = Random(v2.size(), 32);
+  auto finder = MatchFinder::Build(v1);
+  ASSERT_TRUE(finder);
+  EXPECT_LT(finder->LiteralPermille(v2, 16, 8192), 10u);
+  EXPECT_GT(finder->LiteralPermille(unrelated, 16, 8192), 990u);
+  // Half and half: the sample lands near the full scan's share.
+  Bytes mixed(v2.begin(), v2.begin() + static_cast<std::ptrdiff_t>(v2.size() / 2));
+  mixed.insert(mixed.end(), unrelated.begin(), unrelated.begin() + static_cast<std::ptrdiff_t>(v2.size() / 2));
+  const std::uint32_t exact = finder->LiteralPermille(mixed, 0, 0);
+  const std::uint32_t sampled = finder->LiteralPermille(mixed, 16, 8192);
+  EXPECT_NEAR(static_cast<double>(sampled), static_cast<double>(exact), 100.0);
+  EXPECT_NEAR(static_cast<double>(exact), 500.0, 20.0);
+  // Targets no larger than the windows are scanned whole.
+  EXPECT_EQ(finder->LiteralPermille(ByteView(mixed).first(1000), 16, 8192),
+            finder->LiteralPermille(ByteView(mixed).first(1000), 0, 0));
+  EXPECT_EQ(finder->LiteralPermille({}, 16, 8192), 0u);
+
+  // A target above the sampling threshold that the sample finds unrelated: every block is a
+  // stream over the whole source, and it applies. (An x86 ELF header, so that LZMA's fast mode
+  // keeps the test quick.)
+  const Bytes source = Random(256u << 10, 33);
+  Bytes target = Random((4u << 20) + 100, 34);
+  const std::uint8_t elf[] = {0x7F, 'E', 'L', 'F', 2, 1, 1};
+  std::copy(std::begin(elf), std::end(elf), target.begin());
+  target[18] = 62;  // EM_X86_64
+  target[19] = 0;
+  CreateOptions options;
+  options.block_size = 1u << 20;
+  const Bytes patch = Create(source, target, options);
+  const std::array<bool, 5> saw = MethodsOf(patch, target.size(), options.block_size);
+  EXPECT_FALSE(saw[format::kMethodBsdiff]);
+  EXPECT_TRUE(saw[format::kMethodLzmaSourceFiltered]);
+  auto applied = Apply(source, patch, 1u << 20);
+  ASSERT_TRUE(applied) << applied.error().ToString();
+  EXPECT_TRUE(*applied == target);
 }
 
 // A small "file-system image": 4 KiB blocks of files, some moved far away, some edited, some
@@ -332,7 +454,7 @@ TEST(Delta, HeaderDescribesBothImages) {
   bad_magic[0] = 'X';
   EXPECT_EQ(ReadPatchHeader(bad_magic).error().code(), Errc::kInvalidArgument);
   // Version 1 (per-block literal frames) and unknown versions are refused with a clear error.
-  for (int version : {1, 4}) {
+  for (int version : {1, 5}) {
     Bytes bad_version = patch;
     bad_version[8] = static_cast<std::uint8_t>(version);
     auto refused = ReadPatchHeader(bad_version);
@@ -507,7 +629,8 @@ TEST(Delta, MemoryBoundIsWithinTheIssueTarget) {
             PatchApplier::MemoryBound(format::kLzmaSourceLimit + 1));
   EXPECT_GT(PatchApplier::MemoryBound(10u << 20),
             PatchApplier::MemoryBound(format::kLzmaSourceLimit + 1) + (std::size_t{26} << 20));
-  EXPECT_LE(PatchApplier::MemoryBound(format::kLzmaSourceLimit), std::size_t{88} << 20);
+  // 52.1 MiB + the filtered method's decoder (a 32 MiB dictionary) and converted source (16 MiB).
+  EXPECT_LE(PatchApplier::MemoryBound(format::kLzmaSourceLimit), std::size_t{101} << 20);
   CreateOptions options;
   options.block_size = 0;
   io::BytesWriter out(1000);
