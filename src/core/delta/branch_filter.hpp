@@ -7,7 +7,7 @@
 // image, which is LZMA's preset dictionary and never passes through the chain, is converted
 // here, the same way, so that both sides of the delta are in the same form. On the large
 // esbuild jump this makes the patch 5 % smaller and lets LZMA's fast mode beat
-// `zstd -19 --patch-from` (docs/delta.md, "Executable-aware preprocessing").
+// `zstd -19 --patch-from` (docs/delta.md, "Why this scheme").
 //
 // liblzma 5.4 (Debian 12) has no public call for the filter alone, hence this copy of its
 // algorithm. It must produce what liblzma's encoder produces for the patch to be small (the

@@ -14,10 +14,10 @@ namespace {
 // binary tree: on the large esbuild jump 2,979,376 bytes in 4.4 s, where bt4 took about three
 // times as long for 7 % less (bench/delta/frontier.cpp measures both).
 // Method 4 (x86 branch filter): the filter already makes the image 5 % smaller, so LZMA's fast
-// mode (a greedy parser, 12 chain links, no nice-length cut-off) is enough to beat zstd -19
-// over the source: 3,059,008 bytes in ~2.5 s on that jump, where the normal mode takes ~4.4 s
-// for 2,825,058 (docs/delta.md, "Executable-aware preprocessing"). Only the dictionary size and
-// lc/lp/pb reach the decoder; the search settings are the encoder's own business.
+// mode (a greedy parser, 8 chain links, no nice-length cut-off) is enough to beat zstd -19
+// over the source: 3,084,775 bytes in ~2.35 s on that jump (depth 12: 3,059,008 in ~2.7 s),
+// where the normal mode takes ~4.4 s for 2,825,058 (docs/delta.md, "Why this scheme"). Only
+// the dictionary size and lc/lp/pb reach the decoder; the search settings are the encoder's.
 struct Filters {
   lzma_options_bcj bcj{};
   lzma_options_lzma lzma{};
@@ -30,7 +30,7 @@ struct Filters {
     if (filter == BranchFilter::kX86) {
       lzma.mode = LZMA_MODE_FAST;
       lzma.nice_len = 273;
-      lzma.depth = 12;
+      lzma.depth = 8;
     }
     lzma.preset_dict = dictionary.empty() ? nullptr : dictionary.data();
     lzma.preset_dict_size = static_cast<std::uint32_t>(dictionary.size());
