@@ -279,18 +279,21 @@ void DeltaSeeds(const fs::path& root) {
                     source.begin() + static_cast<std::ptrdiff_t>(from + 24));
     for (std::size_t k = 0; k < 16; ++k) shuffled.push_back(static_cast<std::uint8_t>(piece * 31 + k * 17));
   }
-  // The same as an x86-64 ELF file: through the branch filter (version 4's method 4).
+  // The same as an x86-64 ELF file: through a branch filter (version 4's method 4).
   Bytes x86(64, 0);
   const std::uint8_t elf[] = {0x7F, 'E', 'L', 'F', 2, 1, 1};
   std::copy(std::begin(elf), std::end(elf), x86.begin());
   x86[18] = 62;  // EM_X86_64
   x86.insert(x86.end(), shuffled.begin(), shuffled.end());
+  Bytes arm64 = x86;  // and as an AArch64 one (the ARM64 filter)
+  arm64[18] = 183;    // EM_AARCH64
   const std::vector<std::pair<std::string, Bytes>> targets = {
       {"identical", source},
       {"edited", edited},
       {"longer", longer},
       {"shuffled", shuffled},
       {"shuffled-x86", x86},
+      {"shuffled-arm64", arm64},
       {"empty", Bytes{}},
       {"short", aloft::ToBytes("a brand new image")}};
   for (const auto& [name, target] : targets) {

@@ -2,6 +2,7 @@
 # Downloads and builds the delta benchmark's inputs into a cache outside git (default
 # bench/delta/.data, git-ignored). Idempotent: what is already there is kept.
 #   esbuild-0.20.0, esbuild-0.24.0, esbuild-0.24.2   the native linux-x64 executables from npm
+#   esbuild-arm64-0.20.0, -0.24.0, -0.24.2            the same releases for linux-arm64
 #   rootfs-a.ext4, rootfs-b.ext4                      ext4 images of Debian bookworm (minbase);
 #                                                     b has a few more packages
 # The images are reproducible apart from the packages' own versions: fixed UUID, hash seed,
@@ -16,11 +17,15 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 epoch=${SOURCE_DATE_EPOCH:-1735689600}  # 2025-01-01T00:00:00Z
 mkdir -p "$data"
 
-for version in 0.20.0 0.24.0 0.24.2; do
-  out=$data/esbuild-$version
+for name in esbuild-0.20.0 esbuild-0.24.0 esbuild-0.24.2 \
+            esbuild-arm64-0.20.0 esbuild-arm64-0.24.0 esbuild-arm64-0.24.2; do
+  out=$data/$name
   [[ -s $out ]] && continue
+  version=${name##*-}
+  arch=x64
+  [[ $name == esbuild-arm64-* ]] && arch=arm64
   tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent "@esbuild/linux-x64@$version" > /dev/null && tar xzf ./*.tgz)
+  (cd "$tmp" && npm pack --silent "@esbuild/linux-$arch@$version" > /dev/null && tar xzf ./*.tgz)
   install -m 0755 "$tmp/package/bin/esbuild" "$out"
   rm -rf "$tmp"
   echo "fetch_data: $out ($(stat -c %s "$out") bytes)"

@@ -7,11 +7,14 @@
 # new image (cmp); a mismatch fails the run.
 #
 # Usage: bench/delta/run_delta.sh [PAIR...]   PAIR is OLD:NEW (file names in the data dir);
-#        default: the two esbuild pairs, then the rootfs pair if it was built.
+#        default: the two esbuild pairs (x86-64), the same two for arm64 if they were fetched,
+#        then the rootfs pair if it was built.
 # Environment: ALOFTCTL (default build/bin/aloftctl), DELTA_DATA (default bench/delta/.data),
 #   BSDIFF_TIMEOUT (seconds of wall time for bsdiff per pair, default 3600; past it bsdiff's
 #   figures read "timeout" and the ratios are to the other tools only), DELTA_TOOLS (default
-#   "aloft bsdiff xdelta3 zstd").
+#   "aloft bsdiff xdelta3 zstd"), REPEAT (default 1: rounds over all tools, in turn; each
+#   figure is then the median of its rounds, which on a noisy shared machine is steadier than
+#   any single run).
 # Peak RSS is the kernel's VmHWM of the process. For aloft's apply the report also shows its
 # anonymous memory peak ("heap"): RSS minus the pages of the mapped source image, which is the
 # figure the issue bounds (64 MiB beyond the read-only mapped source).
@@ -21,6 +24,8 @@ data=${DELTA_DATA:-bench/delta/.data}
 aloftctl=$(realpath "${ALOFTCTL:-build/bin/aloftctl}")
 tools=${DELTA_TOOLS:-aloft bsdiff xdelta3 zstd}
 bsdiff_timeout=${BSDIFF_TIMEOUT:-3600}
+rounds=${REPEAT:-1}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "delta bench: REPEAT must be a positive number" >&2; exit 1; }
 [[ -x $aloftctl ]] || { echo "delta bench: $aloftctl not found (build aloftctl first)" >&2; exit 1; }
 for tool in bsdiff bspatch xdelta3 zstd; do
   command -v $tool > /dev/null || { echo "delta bench: $tool missing (scripts/install-deps --bench)" >&2; exit 1; }
@@ -32,6 +37,8 @@ gcc -O2 -Wall -o "$work/peakmem" bench/install/peakmem.c
 
 if (($# == 0)); then
   set -- esbuild-0.24.0:esbuild-0.24.2 esbuild-0.20.0:esbuild-0.24.2
+  [[ -f $data/esbuild-arm64-0.24.2 ]] &&
+    set -- "$@" esbuild-arm64-0.24.0:esbuild-arm64-0.24.2 esbuild-arm64-0.20.0:esbuild-arm64-0.24.2
   [[ -f $data/rootfs-a.ext4 ]] && set -- "$@" rootfs-a.ext4:rootfs-b.ext4
 fi
 
@@ -57,6 +64,23 @@ measure() {
   anon[$name]=$(awk -v k="$peak_anon_kib" 'BEGIN { printf "%.1f", k / 1024 }')
 }
 
+# median NAME ROUNDS: sets cpu/rss/anon[NAME] to the round with the median CPU of NAME.1..N
+# (a failure or timeout in any round is reported as such).
+median() {
+  local name=$1 rounds=$2 r best="" values=()
+  for ((r = 1; r <= rounds; r++)); do
+    if [[ ! ${cpu[$name.$r]} =~ ^[0-9.]+$ ]]; then
+      cpu[$name]=${cpu[$name.$r]}; rss[$name]=${cpu[$name]}; anon[$name]=${cpu[$name]}
+      return 0
+    fi
+    values+=("${cpu[$name.$r]} $r")
+  done
+  best=$(printf '%s\n' "${values[@]}" | sort -n | sed -n "$(((rounds + 1) / 2))p" | cut -d' ' -f2)
+  cpu[$name]=${cpu[$name.$best]}
+  rss[$name]=${rss[$name.$best]}
+  anon[$name]=${anon[$name.$best]}
+}
+
 ratio() {  # ratio VALUE BASE
   awk -v v="$1" -v b="$2" 'BEGIN { if (v !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b == 0) print "-"; else printf "%.2f", v / b }'
 }
@@ -77,30 +101,37 @@ for pair in "$@"; do
   full=$(stat -c %s "$work/full.zst")
   echo "   zstd -19 --long of new: $full bytes ($(ratio "$full" "$new_size") of new)"
   declare -A size=()
-  for tool in $tools; do
-    p=$work/$tool.patch out=$work/$tool.out
-    rm -f "$p" "$out"
-    case $tool in
-      aloft)
-        measure "c_$tool" "$aloftctl" delta create "$old" "$new" "$p"
-        measure "a_$tool" "$aloftctl" delta apply "$old" "$p" "$out" ;;
-      bsdiff)
-        measure "c_$tool" timeout "$bsdiff_timeout" bsdiff "$old" "$new" "$p"
-        [[ -f $p ]] && measure "a_$tool" bspatch "$old" "$out" "$p" ;;
-      xdelta3)
-        measure "c_$tool" xdelta3 -9 -e -f -s "$old" "$new" "$p"
-        measure "a_$tool" xdelta3 -d -f -s "$old" "$p" "$out" ;;
-      zstd)
-        measure "c_$tool" zstd -q -19 -T1 --long="$wlog" --patch-from="$old" -f "$new" -o "$p"
-        measure "a_$tool" zstd -q -d -T1 --long="$wlog" --patch-from="$old" -f "$p" -o "$out" ;;
-    esac
-    size[$tool]=$( [[ ${cpu[c_$tool]} == timeout ]] && echo timeout || size_of "$p")
-    if [[ -f $p ]] && ! cmp -s "$out" "$new"; then
-      echo "delta bench: $tool's applied result differs from the new image" >&2
-      status=1
-    fi
-    [[ -n ${cpu[a_$tool]:-} ]] || { cpu[a_$tool]=-; rss[a_$tool]=-; anon[a_$tool]=-; }
+  for ((round = 1; round <= rounds; round++)); do
+    for tool in $tools; do
+      p=$work/$tool.patch out=$work/$tool.out
+      rm -f "$p" "$out"
+      case $tool in
+        aloft)
+          measure "c_$tool.$round" "$aloftctl" delta create "$old" "$new" "$p"
+          measure "a_$tool.$round" "$aloftctl" delta apply "$old" "$p" "$out" ;;
+        bsdiff)
+          measure "c_$tool.$round" timeout "$bsdiff_timeout" bsdiff "$old" "$new" "$p"
+          [[ -f $p ]] && measure "a_$tool.$round" bspatch "$old" "$out" "$p" ;;
+        xdelta3)
+          measure "c_$tool.$round" xdelta3 -9 -e -f -s "$old" "$new" "$p"
+          measure "a_$tool.$round" xdelta3 -d -f -s "$old" "$p" "$out" ;;
+        zstd)
+          measure "c_$tool.$round" zstd -q -19 -T1 --long="$wlog" --patch-from="$old" -f "$new" -o "$p"
+          measure "a_$tool.$round" zstd -q -d -T1 --long="$wlog" --patch-from="$old" -f "$p" -o "$out" ;;
+      esac
+      size[$tool]=$( [[ ${cpu[c_$tool.$round]} == timeout ]] && echo timeout || size_of "$p")
+      if [[ -f $p ]] && ! cmp -s "$out" "$new"; then
+        echo "delta bench: $tool's applied result differs from the new image" >&2
+        status=1
+      fi
+      [[ -n ${cpu[a_$tool.$round]:-} ]] || { cpu[a_$tool.$round]=-; rss[a_$tool.$round]=-; anon[a_$tool.$round]=-; }
+    done
   done
+  for tool in $tools; do
+    median "c_$tool" "$rounds"
+    median "a_$tool" "$rounds"
+  done
+  ((rounds == 1)) || echo "   (medians of $rounds rounds)"
   printf '   %-8s %11s %7s %6s %9s %6s %9s %6s %9s %6s %9s %6s\n' tool patch_B "%new" x_bsd \
     create_s x_bsd create_MiB x_bsd apply_s x_bsd apply_MiB x_bsd
   for tool in $tools; do

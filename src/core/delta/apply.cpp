@@ -207,7 +207,8 @@ struct PatchApplier::State {
       filter = BranchFilter::kNone;
       std::size_t at = 1;
       if (method == format::kMethodLzmaSourceFiltered) {
-        if (p[1] != static_cast<std::uint8_t>(BranchFilter::kX86)) {
+        if (p[1] != static_cast<std::uint8_t>(BranchFilter::kX86) &&
+            p[1] != static_cast<std::uint8_t>(BranchFilter::kArm64)) {
           return Fail(Corrupt("unknown branch filter " + std::to_string(p[1])));
         }
         filter = static_cast<BranchFilter>(p[1]);
@@ -409,8 +410,9 @@ std::size_t PatchApplier::MemoryBound(std::uint64_t source_length) {
                       2 * FrameBound(format::kMaxControlBytes) + kStagingBytes +
                       LiteralDecoder::MemoryBound() + (1u << 20);
   if (source_length <= format::kLzmaSourceLimit) {
-    bound += std::max(LzmaSourceMemory(source_length, format::kMaxBlockSize),
-                      LzmaSourceMemory(source_length, format::kMaxBlockSize, BranchFilter::kX86));
+    bound += std::max({LzmaSourceMemory(source_length, format::kMaxBlockSize),
+                       LzmaSourceMemory(source_length, format::kMaxBlockSize, BranchFilter::kX86),
+                       LzmaSourceMemory(source_length, format::kMaxBlockSize, BranchFilter::kArm64)});
   }
   return bound;
 }

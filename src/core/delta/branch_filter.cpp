@@ -1,5 +1,7 @@
 #include "core/delta/branch_filter.hpp"
 
+#include <cstring>
+
 namespace aloft::core::delta {
 namespace {
 
@@ -9,6 +11,15 @@ bool IsNearMsb(std::uint8_t b) { return ((b + 1) & 0xFE) == 0; }
 
 constexpr std::uint16_t kElfMachineX86 = 3;
 constexpr std::uint16_t kElfMachineX86_64 = 62;
+constexpr std::uint16_t kElfMachineAarch64 = 183;
+
+std::uint32_t LoadLe32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
+         (std::uint32_t{p[3]} << 24);
+}
+void StoreLe32(std::uint8_t* p, std::uint32_t v) {
+  for (int k = 0; k < 4; ++k) p[k] = static_cast<std::uint8_t>(v >> (8 * k));
+}
 
 }  // namespace
 
@@ -19,8 +30,9 @@ BranchFilter BranchFilterFor(ByteView image) {
     return BranchFilter::kNone;
   }
   const auto machine = static_cast<std::uint16_t>(image[18] | (image[19] << 8));
-  return machine == kElfMachineX86 || machine == kElfMachineX86_64 ? BranchFilter::kX86
-                                                                   : BranchFilter::kNone;
+  if (machine == kElfMachineX86 || machine == kElfMachineX86_64) return BranchFilter::kX86;
+  if (machine == kElfMachineAarch64) return BranchFilter::kArm64;
+  return BranchFilter::kNone;
 }
 
 // The state machine is xz's (src/liblzma/simple/x86.c, public domain): `prev_mask` remembers
@@ -78,9 +90,32 @@ void EncodeX86Branches(std::span<std::uint8_t> data, std::uint32_t start_offset)
   }
 }
 
+// xz's src/liblzma/simple/arm64.c (public domain): BL's 26-bit word offset in full (±128 MiB),
+// ADRP's 21-bit page offset only within ±512 MiB, which keeps false hits in data rare.
+void EncodeArm64Branches(std::span<std::uint8_t> data, std::uint32_t start_offset) {
+  for (std::size_t i = 0; i + 4 <= data.size(); i += 4) {
+    const std::uint32_t pc = start_offset + static_cast<std::uint32_t>(i);
+    std::uint32_t instr = LoadLe32(&data[i]);
+    if ((instr >> 26) == 0x25) {  // BL
+      instr = 0x94000000u | ((instr + (pc >> 2)) & 0x03FFFFFFu);
+      StoreLe32(&data[i], instr);
+    } else if ((instr & 0x9F000000u) == 0x90000000u) {  // ADRP
+      const std::uint32_t src = ((instr >> 29) & 3) | ((instr >> 3) & 0x001FFFFCu);
+      if (((src + 0x00020000u) & 0x001C0000u) != 0) continue;  // beyond ±512 MiB
+      const std::uint32_t dest = src + (pc >> 12);
+      instr &= 0x9000001Fu;
+      instr |= (dest & 3) << 29;
+      instr |= (dest & 0x0003FFFCu) << 3;
+      instr |= (0u - (dest & 0x00020000u)) & 0x00E00000u;
+      StoreLe32(&data[i], instr);
+    }
+  }
+}
+
 Bytes FilteredCopy(ByteView image, BranchFilter filter) {
   Bytes copy(image.begin(), image.end());
   if (filter == BranchFilter::kX86) EncodeX86Branches(copy);
+  if (filter == BranchFilter::kArm64) EncodeArm64Branches(copy);
   return copy;
 }
 

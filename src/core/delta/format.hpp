@@ -21,7 +21,7 @@
 //     kMethodLzmaSource:  comp u32 (version 3 and later; sources of at most kLzmaSourceLimit)
 //                         payload: one raw LZMA2 stream whose preset dictionary is the whole
 //                         source (lzma_source.hpp).
-//     kMethodLzmaSourceFiltered: filter u8 (BranchFilter, not kNone), comp u32 (version 4;
+//     kMethodLzmaSourceFiltered: filter u8 (BranchFilter: 1 x86, 2 ARM64), comp u32 (version 4;
 //                         sources of at most kLzmaSourceLimit)
 //                         payload: one raw stream through the branch filter (its positions
 //                         starting at the block's offset in the target) and LZMA2, whose

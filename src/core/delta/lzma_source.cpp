@@ -13,11 +13,12 @@ namespace {
 // Method 3 (no filter): xz's preset 6 with a hash-chain match finder of depth 4 instead of its
 // binary tree: on the large esbuild jump 2,979,376 bytes in 4.4 s, where bt4 took about three
 // times as long for 7 % less (bench/delta/frontier.cpp measures both).
-// Method 4 (x86 branch filter): the filter already makes the image 5 % smaller, so LZMA's fast
-// mode (a greedy parser, 8 chain links, no nice-length cut-off) is enough to beat zstd -19
-// over the source: 3,084,775 bytes in ~2.35 s on that jump (depth 12: 3,059,008 in ~2.7 s),
-// where the normal mode takes ~4.4 s for 2,825,058 (docs/delta.md, "Why this scheme"). Only
-// the dictionary size and lc/lp/pb reach the decoder; the search settings are the encoder's.
+// Method 4 (a branch filter): the filter already makes the image 5 to 7 % smaller, so LZMA's
+// fast mode (a greedy parser, 8 chain links, no nice-length cut-off) is enough to beat zstd -19
+// over the source: on the x86-64 jump 3,084,775 bytes in ~2.35 s (depth 12: 3,059,008 in
+// ~2.7 s), where the normal mode takes ~4.4 s for 2,825,058 (docs/delta.md, "Why this scheme").
+// Only the dictionary size and lc/lp/pb reach the decoder; the search settings are the
+// encoder's.
 struct Filters {
   lzma_options_bcj bcj{};
   lzma_options_lzma lzma{};
@@ -27,7 +28,7 @@ struct Filters {
     lzma.dict_size = dict_size;
     lzma.mf = LZMA_MF_HC4;
     lzma.depth = 4;
-    if (filter == BranchFilter::kX86) {
+    if (filter != BranchFilter::kNone) {
       lzma.mode = LZMA_MODE_FAST;
       lzma.nice_len = 273;
       lzma.depth = 8;
@@ -35,10 +36,10 @@ struct Filters {
     lzma.preset_dict = dictionary.empty() ? nullptr : dictionary.data();
     lzma.preset_dict_size = static_cast<std::uint32_t>(dictionary.size());
     std::size_t n = 0;
-    if (filter == BranchFilter::kX86) {
+    if (filter != BranchFilter::kNone) {
       // Positions as in the whole target, like the dictionary's (converted from offset 0).
       bcj.start_offset = static_cast<std::uint32_t>(block_offset);
-      chain[n++] = {LZMA_FILTER_X86, &bcj};
+      chain[n++] = {filter == BranchFilter::kX86 ? LZMA_FILTER_X86 : LZMA_FILTER_ARM64, &bcj};
     }
     chain[n++] = {LZMA_FILTER_LZMA2, &lzma};
     chain[n] = {LZMA_VLI_UNKNOWN, nullptr};

@@ -4,10 +4,10 @@
 // --patch-from does with a zstd frame (method 2), done with LZMA. Method 3 uses LZMA's optimal
 // parser on the bytes as they are: on the large esbuild jump it is 2 % smaller than zstd -19
 // over the same source and costs a third of its CPU (4.4 s against ~11 s for 10 MB). Method 4
-// first converts x86 branches in both images (branch_filter.hpp) and then needs only LZMA's
-// fast mode: 0.8 % smaller than zstd -19 there, in ~2.4 s (docs/delta.md). Only for small sources:
-// the decoder copies the source into its dictionary, so its memory grows with the source
-// (DictBytes), and the format refuses the method past format::kLzmaSourceLimit.
+// first converts x86 or ARM64 branches in both images (branch_filter.hpp) and then needs only
+// LZMA's fast mode: 0.8 % smaller than zstd -19 there, in ~2.4 s (docs/delta.md). Only for
+// small sources: the decoder copies the source into its dictionary, so its memory grows with
+// the source (DictBytes), and the format refuses the method past format::kLzmaSourceLimit.
 
 #include <cstddef>
 #include <cstdint>

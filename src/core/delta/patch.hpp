@@ -53,8 +53,8 @@ struct CreateOptions {
   // and faster to make than zstd's frame; the applier's memory then holds the source, see
   // MemoryBound), larger ones a zstd frame. At most format::kLzmaSourceLimit.
   std::uint64_t lzma_source_limit = 16u << 20;
-  // Those LZMA2 streams go through the x86 branch filter when the new image is an x86 ELF
-  // file (branch_filter.hpp; patch format version 4).
+  // Those LZMA2 streams go through a branch filter when the new image is an x86 or AArch64
+  // ELF file (branch_filter.hpp; patch format version 4).
   bool branch_filters = true;
   MatchIndex match_index = MatchIndex::kAuto;  // how exact matches are found (matcher.hpp)
   // When set and true, creation stops before the next block (a server shutting down must not

@@ -6,6 +6,7 @@
 #include <array>
 #include <random>
 
+#include "core/delta/branch_filter.hpp"
 #include "core/delta/format.hpp"
 #include "core/delta/literal_stream.hpp"
 #include "core/delta/matcher.hpp"
@@ -257,6 +258,42 @@ Bytes X86Program(std::size_t records, std::uint32_t shift_after, std::uint32_t s
   return out;
 }
 
+// Program() as an AArch64 ELF file: 8-byte records of an instruction-like word and a BL to a
+// "function" (a word offset from the BL itself).
+Bytes Arm64Program(std::size_t records, std::size_t shift_after, std::uint32_t shift, std::uint32_t seed) {
+  Bytes out(64, 0);
+  const std::uint8_t ident[] = {0x7F, 'E', 'L', 'F', 2, 1, 1};
+  std::copy(std::begin(ident), std::end(ident), out.begin());
+  out[18] = 183;  // EM_AARCH64
+  const Bytes body = Program(records, static_cast<std::uint32_t>(shift_after), shift, seed);
+  std::mt19937 rng(seed);
+  for (std::size_t r = 0; r < records; ++r) {
+    out.insert(out.end(), body.begin() + static_cast<std::ptrdiff_t>(r * 6),
+               body.begin() + static_cast<std::ptrdiff_t>(r * 6 + 4));
+    const auto function = static_cast<std::uint32_t>((rng() % 64) * 4096 + (r >= shift_after ? shift : 0));
+    const auto here = static_cast<std::uint32_t>(out.size());
+    const std::uint32_t bl = 0x94000000u | (((function - here) >> 2) & 0x03FFFFFFu);
+    for (int k = 0; k < 4; ++k) out.push_back(static_cast<std::uint8_t>(bl >> (8 * k)));
+  }
+  return out;
+}
+
+// The same for AArch64: method 4 with the ARM64 filter (byte 2), in one block or several.
+TEST(Delta, Arm64LargeJumpsGoThroughTheBranchFilter) {
+  const Bytes a = Arm64Program(4000, 4000, 0, 41);
+  Bytes b = Arm64Program(4000, 1000, 0x40, 42);
+  const Bytes fresh = Random(2000, 43);
+  b.insert(b.begin() + 8000, fresh.begin(), fresh.end());
+  const Bytes patch = Create(a, b);
+  ASSERT_TRUE(MethodsOf(patch, b.size(), format::kDefaultBlockSize)[format::kMethodLzmaSourceFiltered]);
+  EXPECT_EQ(patch.at(HeaderBytes() + 1), static_cast<std::uint8_t>(BranchFilter::kArm64));
+  ExpectRoundTrip(a, b);
+  CreateOptions blocks;
+  blocks.block_size = 4096;
+  ASSERT_TRUE(MethodsOf(Create(a, b, blocks), b.size(), blocks.block_size)[format::kMethodLzmaSourceFiltered]);
+  ExpectRoundTrip(a, b, blocks);
+}
+
 // A large jump between two x86 executables goes through the branch filter (method 4), in one
 // block or several (the filter's positions start at each block's offset); without the option
 // the same pair gets method 3. A version-3 header in front of a filtered block, and a filter
@@ -288,11 +325,11 @@ TEST(Delta, X86LargeJumpsGoThroughTheBranchFilter) {
   EXPECT_NE(refused.error().message().find("unknown block method 4"), std::string::npos)
       << refused.error().message();
   Bytes unknown_filter = patch;
-  unknown_filter[HeaderBytes() + 1] = 2;
+  unknown_filter[HeaderBytes() + 1] = 3;
   refused = Apply(a, unknown_filter, unknown_filter.size());
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code(), Errc::kVerificationFailed);
-  EXPECT_NE(refused.error().message().find("unknown branch filter 2"), std::string::npos)
+  EXPECT_NE(refused.error().message().find("unknown branch filter 3"), std::string::npos)
       << refused.error().message();
 
   // Every fifth byte of the stream flipped (each try converts the source again): refused, or
