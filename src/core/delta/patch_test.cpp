@@ -278,39 +278,40 @@ Bytes Arm64Program(std::size_t records, std::size_t shift_after, std::uint32_t s
   return out;
 }
 
-// The same for AArch64: method 4 with the ARM64 filter (byte 2), in one block or several.
+
+// A pair whose patch must be method 4 with `filter`: checked, and applied, in one block and in
+// 4 KiB blocks (the filter's positions start at each block's offset). Returns the one-block
+// patch.
+Bytes ExpectFilteredRoundTrips(const Bytes& a, const Bytes& b, BranchFilter filter) {
+  const Bytes patch = Create(a, b);
+  EXPECT_TRUE(MethodsOf(patch, b.size(), format::kDefaultBlockSize)[format::kMethodLzmaSourceFiltered]);
+  EXPECT_EQ(patch.at(HeaderBytes() + 1), static_cast<std::uint8_t>(filter));
+  ExpectRoundTrip(a, b);
+  CreateOptions blocks;
+  blocks.block_size = 4096;
+  EXPECT_TRUE(MethodsOf(Create(a, b, blocks), b.size(), blocks.block_size)[format::kMethodLzmaSourceFiltered]);
+  ExpectRoundTrip(a, b, blocks);
+  return patch;
+}
+
+// The same for AArch64: method 4 with the ARM64 filter (byte 2).
 TEST(Delta, Arm64LargeJumpsGoThroughTheBranchFilter) {
   const Bytes a = Arm64Program(4000, 4000, 0, 41);
   Bytes b = Arm64Program(4000, 1000, 0x40, 42);
   const Bytes fresh = Random(2000, 43);
   b.insert(b.begin() + 8000, fresh.begin(), fresh.end());
-  const Bytes patch = Create(a, b);
-  ASSERT_TRUE(MethodsOf(patch, b.size(), format::kDefaultBlockSize)[format::kMethodLzmaSourceFiltered]);
-  EXPECT_EQ(patch.at(HeaderBytes() + 1), static_cast<std::uint8_t>(BranchFilter::kArm64));
-  ExpectRoundTrip(a, b);
-  CreateOptions blocks;
-  blocks.block_size = 4096;
-  ASSERT_TRUE(MethodsOf(Create(a, b, blocks), b.size(), blocks.block_size)[format::kMethodLzmaSourceFiltered]);
-  ExpectRoundTrip(a, b, blocks);
+  ExpectFilteredRoundTrips(a, b, BranchFilter::kArm64);
 }
 
 // A large jump between two x86 executables goes through the branch filter (method 4), in one
-// block or several (the filter's positions start at each block's offset); without the option
-// the same pair gets method 3. A version-3 header in front of a filtered block, and a filter
+// block or several; without the option the same pair gets method 3. A version-3 header in front of a filtered block, and a filter
 // this version does not know, are corrupt.
 TEST(Delta, X86LargeJumpsGoThroughTheBranchFilter) {
   const Bytes a = X86Program(3000, 3000, 0, 21);
   Bytes b = X86Program(3000, 1000, 0x40, 22);
   const Bytes fresh = Random(2000, 23);
   b.insert(b.begin() + 6000, fresh.begin(), fresh.end());
-  const Bytes patch = Create(a, b);
-  ASSERT_TRUE(MethodsOf(patch, b.size(), format::kDefaultBlockSize)[format::kMethodLzmaSourceFiltered]);
-  ExpectRoundTrip(a, b);
-  CreateOptions blocks;
-  blocks.block_size = 4096;
-  const Bytes blocked = Create(a, b, blocks);
-  ASSERT_TRUE(MethodsOf(blocked, b.size(), blocks.block_size)[format::kMethodLzmaSourceFiltered]);
-  ExpectRoundTrip(a, b, blocks);
+  const Bytes patch = ExpectFilteredRoundTrips(a, b, BranchFilter::kX86);
 
   CreateOptions unfiltered;
   unfiltered.branch_filters = false;
