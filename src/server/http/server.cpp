@@ -48,6 +48,13 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 using Clock_ = std::chrono::steady_clock;
+// Every connection runs on its own strand of the one io_context. Naming that executor type,
+// rather than Asio's default type-erased any_io_executor, spares each read, write, timer and
+// post the erased executor's dispatch and reference counting (bench/README.md, "Check-in").
+using Executor = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using TcpStream = beast::basic_stream<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
 
 // TLS 1.2 suites: forward secrecy (ECDHE) with AEAD ciphers only. TLS 1.3 suites are OpenSSL's
 // defaults, which are all AEAD.
@@ -165,7 +172,7 @@ struct HttpServer::Impl {
   std::optional<ssl::context> tls;
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  tcp::acceptor acceptor{net::make_strand(ioc)};
+  Acceptor acceptor{net::make_strand(ioc)};
   std::uint16_t port = 0;
   std::vector<std::thread> threads;
 
@@ -197,7 +204,7 @@ struct HttpServer::Impl {
   }
 
   void Accept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void OnAccept(beast::error_code ec, Socket socket);
 };
 
 namespace {
@@ -209,9 +216,9 @@ enum class Phase : std::uint8_t { kHandshake, kIdle, kReadingHead, kBusy };
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr bool kTls = !std::is_same_v<Stream, TcpStream>;
 
-  Session(Impl& server, tcp::socket&& socket)
+  Session(Impl& server, Socket&& socket)
       : server_(server),
         executor_(socket.get_executor()),
         stream_(MakeStream(server, std::move(socket))) {
@@ -238,15 +245,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
  private:
-  static Stream MakeStream(Impl& server, tcp::socket&& socket) {
+  static Stream MakeStream(Impl& server, Socket&& socket) {
     if constexpr (kTls) {
-      return Stream(beast::tcp_stream(std::move(socket)), *server.tls);
+      return Stream(TcpStream(std::move(socket)), *server.tls);
     } else {
       return Stream(std::move(socket));
     }
   }
 
-  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+  TcpStream& Tcp() { return beast::get_lowest_layer(stream_); }
 
   void Begin() {
     if (server_.stopping) return Close();
@@ -594,7 +601,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   Impl& server_;
-  net::any_io_executor executor_;
+  Executor executor_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::string peer_;
@@ -620,8 +627,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::uint64_t body_bytes_ = 0;
 };
 
-using PlainSession = Session<beast::tcp_stream>;
-using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+using PlainSession = Session<TcpStream>;
+using TlsSession = Session<beast::ssl_stream<TcpStream>>;
 
 Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
   ssl::context ctx(ssl::context::tls_server);
@@ -667,12 +674,12 @@ Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, Socket socket) {
     OnAccept(ec, std::move(socket));
   });
 }
 
-void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+void HttpServer::Impl::OnAccept(beast::error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
   if (ec) {
     config.log("accept: " + ec.message());
