@@ -154,18 +154,14 @@ struct PatchApplier::State {
         need = format::kBsdiffHeadSize;
       } else if (method == format::kMethodZstdPrefix) {
         need = format::kZstdPrefixHeadSize;
-      } else if (method == format::kMethodLzmaSource && header.version >= 3) {
+      } else if ((method == format::kMethodLzmaSource && header.version >= 3) ||
+                 (method == format::kMethodLzmaSourceFiltered && header.version >= 4)) {
         if (source.size() > format::kLzmaSourceLimit) {
           return Fail(Corrupt("an LZMA block over a source larger than " +
                               std::to_string(format::kLzmaSourceLimit >> 20) + " MiB"));
         }
-        need = format::kLzmaSourceHeadSize;
-      } else if (method == format::kMethodLzmaSourceFiltered && header.version >= 4) {
-        if (source.size() > format::kLzmaSourceLimit) {
-          return Fail(Corrupt("an LZMA block over a source larger than " +
-                              std::to_string(format::kLzmaSourceLimit >> 20) + " MiB"));
-        }
-        need = format::kLzmaSourceFilteredHeadSize;
+        need = method == format::kMethodLzmaSource ? format::kLzmaSourceHeadSize
+                                                   : format::kLzmaSourceFilteredHeadSize;
       } else {
         return Fail(Corrupt("unknown block method " + std::to_string(method)));
       }

@@ -1,8 +1,9 @@
 // Patch creation: matching over the whole images, then each target block encoded the bsdiff
 // way, or, for sources small enough to index whole, also as one stream over the whole source
-// (LZMA2 up to format::kLzmaSourceLimit, through a branch filter for x86 and ARM64 executables, a
-// zstd frame beyond), and the smaller one kept; or, when a sample of the matching says the
-// images differ too much for bsdiff's way, only the latter (docs/delta.md explains why).
+// (LZMA2 up to format::kLzmaSourceLimit, through a branch filter for x86 and ARM64
+// executables, a zstd frame beyond), and the smaller one kept; or, when a sample of the
+// matching says the images differ too much for bsdiff's way, only the latter (docs/delta.md
+// explains why).
 
 #include <algorithm>
 #include <optional>
@@ -106,11 +107,10 @@ class BlockEncoder {
     // for sources small enough that indexing them per block is affordable: LZMA2 with the
     // source as its dictionary up to kLzmaSourceLimit (smaller than zstd -19 and a third of
     // its CPU, but its decoder holds the source; machine code through a branch filter first),
-    // a zstd frame beyond. Only tried when bsdiff
-    // left more than kTryZstdPercent of the block: below that bsdiff wins (measured on esbuild
-    // patch releases). The literals are then estimated on their own, by a fast LZMA preset: an
-    // upper bound of their chunk in the stream (which also gains from history) at a tenth of
-    // the cost.
+    // a zstd frame beyond. Only tried when bsdiff left more than kTryZstdPercent of the block:
+    // below that bsdiff wins (measured on esbuild patch releases). The literals are then
+    // estimated on their own, by a fast LZMA preset: an upper bound of their chunk in the
+    // stream (which also gains from history) at a tenth of the cost.
     if (whole_source_frames_) {
       std::uint64_t bsdiff_size = 0;
       if (control_frame) {
@@ -160,34 +160,27 @@ class BlockEncoder {
 
  private:
   // Block [start, end) as one stream over the whole source, record head included: LZMA2 for
-  // sources up to the LZMA limit (through a branch filter when the new image is x86 or ARM64 code),
-  // a zstd frame beyond.
+  // sources up to the LZMA limit (through a branch filter when the new image is x86 or ARM64
+  // code), a zstd frame beyond.
   Result<Bytes> WholeSourceRecord(std::uint64_t start, std::uint64_t end) {
     const ByteView block = target_.subspan(start, end - start);
     Bytes record;
+    Result<Bytes> frame = Bytes{};
     if (!lzma_over_source_) {
-      auto frame = compressor_.Compress(block, source_);
-      if (!frame) return Fail(frame.error());
+      frame = compressor_.Compress(block, source_);
       record.push_back(format::kMethodZstdPrefix);
       format::PutU64(record, 0);
       format::PutU64(record, source_.size());
-      format::PutU32(record, static_cast<std::uint32_t>(frame->size()));
-      record.insert(record.end(), frame->begin(), frame->end());
-      return record;
-    }
-    if (filter_ == BranchFilter::kNone) {
-      auto frame = LzmaSourceCompress(block, source_);
-      if (!frame) return Fail(frame.error());
+    } else if (filter_ == BranchFilter::kNone) {
+      frame = LzmaSourceCompress(block, source_);
       record.push_back(format::kMethodLzmaSource);
-      format::PutU32(record, static_cast<std::uint32_t>(frame->size()));
-      record.insert(record.end(), frame->begin(), frame->end());
-      return record;
+    } else {
+      if (filtered_source_.size() != source_.size()) filtered_source_ = FilteredCopy(source_, filter_);
+      frame = LzmaSourceCompress(block, filtered_source_, filter_, start);
+      record.push_back(format::kMethodLzmaSourceFiltered);
+      record.push_back(static_cast<std::uint8_t>(filter_));
     }
-    if (filtered_source_.size() != source_.size()) filtered_source_ = FilteredCopy(source_, filter_);
-    auto frame = LzmaSourceCompress(block, filtered_source_, filter_, start);
     if (!frame) return Fail(frame.error());
-    record.push_back(format::kMethodLzmaSourceFiltered);
-    record.push_back(static_cast<std::uint8_t>(filter_));
     format::PutU32(record, static_cast<std::uint32_t>(frame->size()));
     record.insert(record.end(), frame->begin(), frame->end());
     return record;

@@ -7,7 +7,8 @@
 // first converts x86 or ARM64 branches in both images (branch_filter.hpp) and then needs only
 // LZMA's fast mode: 0.8 % smaller than zstd -19 there, in ~2.4 s (docs/delta.md). Only for
 // small sources: the decoder copies the source into its dictionary, so its memory grows with
-// the source (DictBytes), and the format refuses the method past format::kLzmaSourceLimit.
+// the source (LzmaSourceDictBytes), and the format refuses the methods past
+// format::kLzmaSourceLimit.
 
 #include <cstddef>
 #include <cstdint>

@@ -98,7 +98,8 @@ class PatchApplier final : public io::Writer {
   // The most heap memory the applier holds at any time for a source of `source_length` bytes,
   // whatever the target's size. Sources above format::kLzmaSourceLimit (all file-system
   // images) get the fixed part alone (52 MiB); smaller ones also the decoder of LZMA blocks
-  // over the source, whose dictionary holds it and a block (up to 32 MiB more).
+  // over the source, whose dictionary holds it and a block, and the branch-filtered copy of
+  // the source it starts from (up to 48 MiB more).
   static std::size_t MemoryBound(std::uint64_t source_length);
 
  private:
