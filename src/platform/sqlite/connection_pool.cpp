@@ -3,6 +3,17 @@
 #include <utility>
 
 namespace aloft::platform::sqlite {
+namespace {
+
+// The connection a ReadScope pinned on this thread, and its pool (one scope per thread at a
+// time; a scope of another pool begun inside it is refused and its reads go unscoped).
+struct Pin {
+  const ConnectionPool* pool = nullptr;
+  Database* db = nullptr;
+};
+thread_local Pin pinned;
+
+}  // namespace
 
 ConnectionPool::Lease& ConnectionPool::Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
@@ -34,6 +45,7 @@ Result<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(const std::filesyst
 }
 
 Result<ConnectionPool::Lease> ConnectionPool::Acquire(std::chrono::milliseconds timeout) {
+  if (pinned.pool == this) return Lease(nullptr, pinned.db);
   std::unique_lock lock(mutex_);
   if (!available_.wait_for(lock, timeout, [this] { return !free_.empty(); })) {
     return Fail(Errc::kUnavailable,
@@ -44,9 +56,31 @@ Result<ConnectionPool::Lease> ConnectionPool::Acquire(std::chrono::milliseconds 
   return Lease(this, db);
 }
 
+Result<std::unique_ptr<ConnectionPool::ReadScope>> ConnectionPool::BeginReadScope(
+    std::chrono::milliseconds timeout) {
+  std::unique_ptr<ReadScope> scope(new ReadScope());
+  if (pinned.pool == this) return scope;  // joins the scope already open on this thread
+  if (pinned.pool != nullptr) {
+    return Fail(Errc::kInternal, "a read scope of another pool is open on this thread");
+  }
+  auto lease = Acquire(timeout);
+  if (!lease) return Fail(std::move(lease).error());
+  if (Status s = (*lease)->BeginReadSnapshot(); !s) return Fail(std::move(s).error());
+  pinned = Pin{this, &**lease};
+  scope->lease_.emplace(std::move(*lease));
+  return scope;
+}
+
+ConnectionPool::ReadScope::~ReadScope() {
+  if (!lease_) return;
+  pinned = Pin{};
+  (*lease_)->EndReadSnapshot();
+}  // the lease gives the connection back
+
 void ConnectionPool::Return(Database* db) noexcept {
   // A holder that returned early on an error may have left a transaction open (e.g. a failed
   // statement inside a Transaction that was moved elsewhere); never lend that state out.
+  db->EndReadSnapshot();
   if (db->InTransaction()) (void)db->Exec("ROLLBACK");
   {
     std::lock_guard lock(mutex_);

@@ -115,18 +115,62 @@ bool IsSpaceOrSemicolon(char c) {
 
 }  // namespace
 
+// BEGIN DEFERRED and COMMIT, prepared once per connection: a snapshot per request would
+// otherwise parse both every time (sqlite3_exec prepares on each call).
+struct ReadSnapshot {
+  void Finalize() noexcept {
+    sqlite3_finalize(std::exchange(begin, nullptr));
+    sqlite3_finalize(std::exchange(commit, nullptr));
+  }
+
+  Status Begin() {
+    if (begin == nullptr) {
+      const int rc =
+          sqlite3_prepare_v3(db, "BEGIN DEFERRED", -1, SQLITE_PREPARE_PERSISTENT, &begin, nullptr);
+      if (rc != SQLITE_OK) return Fail(SqliteError(rc, "prepare 'BEGIN DEFERRED'", db));
+    }
+    const int rc = sqlite3_step(begin);
+    sqlite3_reset(begin);
+    if (rc != SQLITE_DONE) return Fail(SqliteError(rc, "begin a read snapshot", db));
+    open = true;
+    return Ok();
+  }
+
+  // COMMIT of a transaction that wrote nothing only releases its read lock; should it fail,
+  // ROLLBACK does the same.
+  void End() noexcept {
+    if (!std::exchange(open, false) || sqlite3_get_autocommit(db) != 0) return;
+    if (commit == nullptr && sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
+                                                &commit, nullptr) != SQLITE_OK) {
+      commit = nullptr;
+    }
+    if (commit != nullptr) {
+      (void)sqlite3_step(commit);
+      sqlite3_reset(commit);
+    }
+    if (sqlite3_get_autocommit(db) == 0) (void)ExecRaw(db, "ROLLBACK");
+  }
+
+  sqlite3* db = nullptr;
+  bool open = false;
+  sqlite3_stmt* begin = nullptr;
+  sqlite3_stmt* commit = nullptr;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Statement
 
 Statement::Statement(Statement&& other) noexcept
     : stmt_(std::exchange(other.stmt_, nullptr)),
-      cache_in_use_(std::exchange(other.cache_in_use_, nullptr)) {}
+      cache_in_use_(std::exchange(other.cache_in_use_, nullptr)),
+      snapshot_(std::exchange(other.snapshot_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
     Statement old(std::move(*this));
     stmt_ = std::exchange(other.stmt_, nullptr);
     cache_in_use_ = std::exchange(other.cache_in_use_, nullptr);
+    snapshot_ = std::exchange(other.snapshot_, nullptr);
   }
   return *this;
 }
@@ -203,6 +247,11 @@ Status Statement::BindNull(Param param) {
 }
 
 Result<bool> Statement::Step() {
+  // A write inside a read snapshot would try to upgrade the snapshot's read transaction, which
+  // fails (SQLITE_BUSY_SNAPSHOT) once another connection has written since; end it instead.
+  if (snapshot_ != nullptr && snapshot_->open && sqlite3_stmt_readonly(stmt_) == 0) {
+    snapshot_->End();
+  }
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -262,6 +311,7 @@ struct Database::State {
 
   ~State() {
     for (auto& [sql, entry] : cache) sqlite3_finalize(entry.stmt);
+    snapshot.Finalize();
     // close_v2 defers the close while uncached Statements are still alive instead of failing.
     sqlite3_close_v2(db);
   }
@@ -271,6 +321,7 @@ struct Database::State {
   std::size_t cache_limit = 0;
   // std::map: nodes never move, so the in_use flags lent to Statements stay valid.
   std::map<std::string, CacheEntry, std::less<>> cache;
+  ReadSnapshot snapshot;
 };
 
 Database::Database(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
@@ -341,6 +392,7 @@ Result<Database> Database::OpenUri(const std::string& name, int flags, const Opt
     return Fail(SqliteError(rc, "open " + label, state->db));
   }
   sqlite3_extended_result_codes(state->db, 1);
+  state->snapshot.db = state->db;
   const auto busy_ms = options.busy_timeout.count();
   sqlite3_busy_timeout(state->db, busy_ms > INT_MAX ? INT_MAX : static_cast<int>(busy_ms));
 
@@ -374,6 +426,7 @@ Result<Database> Database::OpenUri(const std::string& name, int flags, const Opt
 }
 
 Status Database::Exec(std::string_view sql) {
+  EndReadSnapshot();
   return ExecRaw(state_->db, std::string(sql).c_str());
 }
 
@@ -388,7 +441,7 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   if (rc != SQLITE_OK) {
     return Fail(SqliteError(rc, "prepare '" + Abbreviate(sql) + "'", state_->db));
   }
-  Statement statement(stmt, nullptr);
+  Statement statement(stmt, nullptr, &state_->snapshot);
   if (stmt == nullptr) {
     return Fail(Errc::kInternal, "prepare '" + Abbreviate(sql) + "': no SQL statement in it");
   }
@@ -406,14 +459,14 @@ Result<Statement> Database::PrepareCached(std::string_view sql) {
   if (it != state_->cache.end()) {
     if (it->second.in_use) return Prepare(sql);
     it->second.in_use = true;
-    return Statement(it->second.stmt, &it->second.in_use);
+    return Statement(it->second.stmt, &it->second.in_use, &state_->snapshot);
   }
   auto fresh = Prepare(sql);
   if (!fresh || state_->cache.size() >= state_->cache_limit) return fresh;
   State::CacheEntry& entry = state_->cache[std::string(sql)];
   entry.stmt = std::exchange(fresh->stmt_, nullptr);
   entry.in_use = true;
-  return Statement(entry.stmt, &entry.in_use);
+  return Statement(entry.stmt, &entry.in_use, &state_->snapshot);
 }
 
 std::int64_t Database::LastInsertRowId() const noexcept {
@@ -423,6 +476,17 @@ std::int64_t Database::LastInsertRowId() const noexcept {
 std::int64_t Database::Changes() const noexcept { return sqlite3_changes64(state_->db); }
 
 bool Database::InTransaction() const noexcept { return sqlite3_get_autocommit(state_->db) == 0; }
+
+Status Database::BeginReadSnapshot() {
+  if (InTransaction()) {
+    return Fail(Errc::kInternal, "begin a read snapshot: a transaction is already open");
+  }
+  return state_->snapshot.Begin();
+}
+
+void Database::EndReadSnapshot() noexcept { state_->snapshot.End(); }
+
+bool Database::InReadSnapshot() const noexcept { return state_->snapshot.open; }
 
 Status Database::CheckIntegrity() {
   constexpr int kMaxReported = 5;
@@ -466,6 +530,7 @@ Status Database::CheckIntegrity() {
 // Transaction
 
 Result<Transaction> Transaction::Begin(Database& db) {
+  db.EndReadSnapshot();
   sqlite3* handle = db.handle();
   if (sqlite3_get_autocommit(handle) == 0) {
     return Fail(Errc::kInternal, "begin: a transaction is already open, and they do not nest");

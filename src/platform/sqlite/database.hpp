@@ -70,6 +70,8 @@ struct Options {
 };
 
 class Database;
+// A connection's read-snapshot state (defined in database.cpp).
+struct ReadSnapshot;
 
 // A parameter of a statement, by 1-based index or by name including its prefix (":id").
 class Param {
@@ -130,14 +132,17 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3_stmt* stmt, bool* cache_in_use) noexcept
-      : stmt_(stmt), cache_in_use_(cache_in_use) {}
+  Statement(sqlite3_stmt* stmt, bool* cache_in_use, ReadSnapshot* snapshot) noexcept
+      : stmt_(stmt), cache_in_use_(cache_in_use), snapshot_(snapshot) {}
   Result<int> Index(const Param& param) const;
   Status Check(int rc, const Param& param, std::string_view what);
 
   sqlite3_stmt* stmt_ = nullptr;
   // Non-null for a statement borrowed from the Database's cache: the flag to clear on return.
   bool* cache_in_use_ = nullptr;
+  // The connection's read snapshot (see Database::BeginReadSnapshot): a statement that writes
+  // ends it before it runs.
+  ReadSnapshot* snapshot_ = nullptr;
 };
 
 // One connection. Movable (the handle moves; Statements stay valid), not copyable.
@@ -171,8 +176,20 @@ class Database {
   std::int64_t LastInsertRowId() const noexcept;
   // Rows changed by the last INSERT/UPDATE/DELETE on this connection.
   std::int64_t Changes() const noexcept;
-  // True while a transaction is open on this connection.
+  // True while a transaction is open on this connection (a read snapshot included).
   bool InTransaction() const noexcept;
+
+  // A read snapshot: the reads that follow, up to EndReadSnapshot(), all see the database as
+  // of the first of them (a deferred BEGIN), and share one lock acquisition and release
+  // instead of paying them per statement as autocommit reads do (under WAL each costs a few
+  // fcntl() calls; aloftd's check-in makes three reads). Anything that writes ends the
+  // snapshot first and runs as it would without one: a statement that is not read-only,
+  // Exec(), Transaction::Begin(). Reads after that are autocommit again and so see the write.
+  // kInternal inside a transaction.
+  Status BeginReadSnapshot();
+  // Ends the snapshot if one is open; a no-op otherwise.
+  void EndReadSnapshot() noexcept;
+  bool InReadSnapshot() const noexcept;
 
   // PRAGMA integrity_check and foreign_key_check; kCorrupt naming the first problems found.
   Status CheckIntegrity();

@@ -468,5 +468,113 @@ TEST_F(DatabaseTest, ConnectionPoolLendsEachConnectionOnce) {
   EXPECT_EQ(CountRows(**lease, "t"), 80);
 }
 
+TEST_F(DatabaseTest, ReadSnapshotSeesOneStateUntilItWrites) {
+  const auto path = dir_ / "db.sqlite";
+  auto reader = OpenOrDie(path);
+  auto writer = OpenOrDie(path);
+  ASSERT_TRUE(writer.Exec("CREATE TABLE t (x)"));
+  ASSERT_TRUE(writer.Exec("INSERT INTO t VALUES (1)"));
+
+  ASSERT_TRUE(reader.BeginReadSnapshot());
+  EXPECT_TRUE(reader.InReadSnapshot());
+  EXPECT_EQ(CountRows(reader, "t"), 1);
+  ASSERT_TRUE(writer.Exec("INSERT INTO t VALUES (2)"));
+  EXPECT_EQ(CountRows(reader, "t"), 1);  // the snapshot's state, not the newer one
+  EXPECT_TRUE(reader.InReadSnapshot());
+
+  // A write would have to upgrade a stale snapshot (SQLITE_BUSY_SNAPSHOT): it ends the
+  // snapshot instead, and what follows sees both the other connection's write and its own.
+  auto insert = reader.Prepare("INSERT INTO t VALUES (3)");
+  ASSERT_TRUE(insert);
+  ASSERT_TRUE(insert->Run()) << "the write must not fail on the stale snapshot";
+  EXPECT_FALSE(reader.InReadSnapshot());
+  EXPECT_FALSE(reader.InTransaction());
+  EXPECT_EQ(CountRows(reader, "t"), 3);
+
+  // A Transaction and Exec() end a snapshot too; EndReadSnapshot() is idempotent.
+  ASSERT_TRUE(reader.BeginReadSnapshot());
+  EXPECT_EQ(CountRows(reader, "t"), 3);
+  ASSERT_TRUE(writer.Exec("INSERT INTO t VALUES (4)"));
+  {
+    auto txn = Transaction::Begin(reader);
+    ASSERT_TRUE(txn) << txn.error().ToString();
+    EXPECT_FALSE(reader.InReadSnapshot());
+    ASSERT_TRUE(reader.Exec("INSERT INTO t VALUES (5)"));
+    ASSERT_TRUE(txn->Commit());
+  }
+  EXPECT_EQ(CountRows(reader, "t"), 5);
+  ASSERT_TRUE(reader.BeginReadSnapshot());
+  EXPECT_EQ(CountRows(reader, "t"), 5);
+  ASSERT_TRUE(reader.Exec("INSERT INTO t VALUES (6)"));
+  EXPECT_FALSE(reader.InReadSnapshot());
+  reader.EndReadSnapshot();
+  EXPECT_EQ(CountRows(reader, "t"), 6);
+
+  // Snapshots do not nest in transactions.
+  auto txn = Transaction::Begin(reader);
+  ASSERT_TRUE(txn);
+  auto nested = reader.BeginReadSnapshot();
+  ASSERT_FALSE(nested);
+  EXPECT_EQ(nested.error().code(), Errc::kInternal);
+}
+
+TEST_F(DatabaseTest, ReadScopePinsOneConnectionToItsThread) {
+  auto pool = ConnectionPool::Open(dir_ / "db.sqlite", {}, 2);
+  ASSERT_TRUE(pool) << pool.error().ToString();
+  {
+    auto setup = (*pool)->Acquire(std::chrono::milliseconds(10));
+    ASSERT_TRUE(setup);
+    ASSERT_TRUE((*setup)->Exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)"));
+  }
+  auto insert_elsewhere = [&] {
+    std::thread([&] {
+      auto lease = (*pool)->Acquire(std::chrono::seconds(10));
+      ASSERT_TRUE(lease) << lease.error().ToString();
+      ASSERT_TRUE((*lease)->Exec("INSERT INTO t VALUES (2)"));
+    }).join();
+  };
+  {
+    auto scope = (*pool)->BeginReadScope(std::chrono::milliseconds(10));
+    ASSERT_TRUE(scope) << scope.error().ToString();
+    Database* pinned = nullptr;
+    {
+      auto first = (*pool)->Acquire(std::chrono::milliseconds(10));
+      ASSERT_TRUE(first);
+      pinned = &**first;
+      EXPECT_TRUE(pinned->InReadSnapshot());
+      EXPECT_EQ(CountRows(**first, "t"), 1);
+    }
+    insert_elsewhere();  // on another thread: the other connection, outside the snapshot
+    {
+      auto second = (*pool)->Acquire(std::chrono::milliseconds(10));
+      ASSERT_TRUE(second);
+      EXPECT_EQ(&**second, pinned) << "the scope's connection, lent again";
+      EXPECT_EQ(CountRows(**second, "t"), 1) << "still the snapshot's state";
+      auto joined = (*pool)->BeginReadScope(std::chrono::milliseconds(10));
+      ASSERT_TRUE(joined);  // joins the open scope
+    }
+    EXPECT_TRUE(pinned->InReadSnapshot()) << "a joined scope ends nothing";
+    // The pinned connection is out of the pool: other threads share the one left.
+    std::thread([&] {
+      auto left = (*pool)->Acquire(std::chrono::milliseconds(10));
+      ASSERT_TRUE(left);
+      EXPECT_NE(&**left, pinned);
+      auto none = (*pool)->Acquire(std::chrono::milliseconds(10));
+      EXPECT_FALSE(none);
+    }).join();
+  }
+  // Ended: the connection is back, outside any transaction, and reads are current again.
+  auto a = (*pool)->Acquire(std::chrono::milliseconds(10));
+  auto b = (*pool)->Acquire(std::chrono::milliseconds(10));
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE((*a)->InTransaction());
+  EXPECT_FALSE((*b)->InTransaction());
+  EXPECT_EQ(CountRows(**a, "t"), 2);
+  // Every connection lent: a scope cannot begin, and says so.
+  auto refused = (*pool)->BeginReadScope(std::chrono::milliseconds(0));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Errc::kUnavailable);
+}
+
 }  // namespace
 }  // namespace aloft::platform::sqlite

@@ -9,6 +9,10 @@ using http::Request;
 using http::Response;
 
 Response CheckIn(const Request& request, CheckInDeps& deps) {
+  // Before the device read in AuthenticateDevice; a deferred snapshot costs nothing until the
+  // first read, so a request refused before it reads anything pays (almost) nothing for it.
+  const std::unique_ptr<store::ReadScope> reads =
+      deps.read_scopes != nullptr ? deps.read_scopes->Begin() : nullptr;
   auto caller = AuthenticateDevice(request, deps.device);
   if (auto* denied = std::get_if<Response>(&caller)) return std::move(*denied);
   const auto& who = std::get<DeviceCaller>(caller);

@@ -59,6 +59,7 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
   if (!pool) return Fail(pool.error());
   p.pool = std::move(*pool);
   p.store = std::make_unique<store::sqlite::SqliteDeviceStore>(*p.pool);
+  p.read_scopes = std::make_unique<store::sqlite::SqliteReadScopes>(*p.pool);
   p.audit = std::make_unique<audit::sqlite::SqliteAuditLog>(*p.pool, p.clock);
   auto blobs = blobs::FsObjectStore::Create(config.blob_dir());
   if (!blobs) return Fail(std::move(blobs).error().WithContext("artifact store"));

@@ -16,7 +16,6 @@ using testfix::Reply;
 
 class GroupRoutesTest : public testfix::SharedAloftdTest<GroupRoutesTest> {
  protected:
-
   static Reply Admin(const std::string& method, const std::string& path,
                      const std::string& body = "") {
     return server_->AsAdmin(method, path, body);
@@ -37,7 +36,6 @@ class GroupRoutesTest : public testfix::SharedAloftdTest<GroupRoutesTest> {
              r.Find("outcome")->AsString() == outcome && r.Find("actor")->AsString() == "m-admin";
     });
   }
-
 };
 
 TEST_F(GroupRoutesTest, CreateListShowChangeAndDeleteAGroup) {
@@ -122,12 +120,16 @@ TEST_F(GroupRoutesTest, ADeploymentToAGroupAdmitsMembersWhenTheyCheckIn) {
   Reply before = CheckIn("dev-b");
   ASSERT_EQ(before.status, 200) << before.body;
   EXPECT_FALSE(before.Bool("updateAvailable")) << before.body;
+  EXPECT_EQ(before.JsonBody().Find("directorTargetsVersion")->AsInt(), 0) << before.body;
 
   // Added after the rollout started: admitted at its next check-in.
   ASSERT_EQ(Admin("POST", "/api/v1/groups/canary/members", R"({"devices":["dev-b"]})").status, 200);
   Reply after = CheckIn("dev-b");
   ASSERT_EQ(after.status, 200) << after.body;
   EXPECT_TRUE(after.Bool("updateAvailable")) << after.body;
+  // The check-in's reads share one snapshot, begun before the admission wrote the Director's
+  // targets for dev-b; the version it reports is read after that write, so it sees it.
+  EXPECT_GE(after.JsonBody().Find("directorTargetsVersion")->AsInt(), 1) << after.body;
   Reply view = Admin("GET", "/api/v1/deployments/" + id);
   ASSERT_EQ(view.status, 200) << view.body;
   const Json viewed = view.JsonBody();

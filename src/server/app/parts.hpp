@@ -55,6 +55,7 @@
 #include "server/repo/sqlite/sqlite_repo_store.hpp"
 #include "server/store/sqlite/sqlite_device_store.hpp"
 #include "server/store/sqlite/sqlite_fleet_history_store.hpp"
+#include "server/store/sqlite/sqlite_read_scopes.hpp"
 
 namespace aloft::server::app {
 
@@ -68,6 +69,7 @@ struct Aloftd::Parts {
 
   // Storage and the audit trail.
   std::unique_ptr<store::sqlite::SqliteDeviceStore> store;
+  std::unique_ptr<store::sqlite::SqliteReadScopes> read_scopes;  // over pool, for the stores on it
   std::unique_ptr<audit::sqlite::SqliteAuditLog> audit;
   std::unique_ptr<blobs::FsObjectStore> blobs;
 
@@ -94,7 +96,7 @@ struct Aloftd::Parts {
   std::unique_ptr<GroupMembershipAdapter> group_membership;  // admission's view of groups
   std::unique_ptr<deltas::sqlite::SqliteDeltaStore> delta_store;
   std::unique_ptr<DeltaReleaseSource> delta_releases;
-  std::unique_ptr<deltas::DeltaService> deltas;  // built by delta_builder
+  std::unique_ptr<deltas::DeltaService> deltas;      // built by delta_builder
   std::unique_ptr<BuiltDeltasAdapter> built_deltas;  // admission's view of them
   std::unique_ptr<deployments::sqlite::SqliteDeploymentStore> deployment_store;
   std::unique_ptr<deployments::DeploymentService> deployments;

@@ -36,11 +36,9 @@ Status WireDevices(Aloftd::Parts& p) {
   p.checkin_deps = std::make_unique<api::CheckInDeps>(api::CheckInDeps{
       *p.device_deps, *p.deployments,
       [&p](std::string_view device_id) -> Result<std::int64_t> {
-        auto latest = p.repo_store->GetLatest(repo::DirectorDeviceRepo(device_id), "targets");
-        if (!latest) return Fail(latest.error());
-        return *latest ? (*latest)->version : 0;
+        return p.repo_store->LatestVersion(repo::DirectorDeviceRepo(device_id), "targets");
       },
-      p.last_seen.get()});
+      p.last_seen.get(), p.read_scopes.get()});
   if (Status s = api::RegisterCheckInRoutes(p.router, *p.checkin_deps); !s) return s;
 
   p.repo_deps = std::make_unique<api::RepoApiDeps>(

@@ -52,6 +52,9 @@ class RepoStore {
   // The highest version of `role` in `repo`; nullopt when there is none.
   virtual Result<std::optional<StoredMetadata>> GetLatest(std::string_view repo,
                                                           std::string_view role) = 0;
+  // The highest version of `role` in `repo`, 0 when there is none: GetLatest without the
+  // document, for the check-in, which only tells the device whether its metadata moved.
+  virtual Result<std::int64_t> LatestVersion(std::string_view repo, std::string_view role) = 0;
   // One version; nullopt when it is not stored.
   virtual Result<std::optional<StoredMetadata>> Get(std::string_view repo, std::string_view role,
                                                     std::int64_t version) = 0;

@@ -82,6 +82,21 @@ Result<std::optional<StoredMetadata>> SqliteRepoStore::GetLatest(std::string_vie
   return ReadOne(*s);
 }
 
+Result<std::int64_t> SqliteRepoStore::LatestVersion(std::string_view repo, std::string_view role) {
+  auto db = pool_.Acquire(kLeaseTimeout);
+  if (!db) return Fail(db.error());
+  // max() over the (repo, role, version) key reads one index entry, never the document.
+  auto s = (*db)->PrepareCached(
+      "SELECT coalesce(max(version), 0) FROM repo_metadata WHERE repo = :repo AND role = :role");
+  if (!s) return Fail(s.error());
+  for (Status b : {s->BindText(":repo", repo), s->BindText(":role", role)}) {
+    if (!b) return Fail(b.error());
+  }
+  auto row = s->Step();
+  if (!row) return Fail(row.error());
+  return *row ? s->ColumnInt64(0) : 0;
+}
+
 Result<std::optional<StoredMetadata>> SqliteRepoStore::Get(std::string_view repo,
                                                            std::string_view role,
                                                            std::int64_t version) {

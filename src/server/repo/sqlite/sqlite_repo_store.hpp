@@ -16,6 +16,7 @@ class SqliteRepoStore final : public RepoStore {
   Status Put(std::string_view repo, const std::vector<MetadataWrite>& writes) override;
   Result<std::optional<StoredMetadata>> GetLatest(std::string_view repo,
                                                   std::string_view role) override;
+  Result<std::int64_t> LatestVersion(std::string_view repo, std::string_view role) override;
   Result<std::optional<StoredMetadata>> Get(std::string_view repo, std::string_view role,
                                             std::int64_t version) override;
 

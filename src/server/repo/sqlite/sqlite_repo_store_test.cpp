@@ -37,6 +37,9 @@ TEST_F(SqliteRepoStoreTest, PutThenGet) {
   EXPECT_TRUE(*store.Get("image", "targets", 1));
   EXPECT_FALSE(*store.Get("image", "targets", 2));
   EXPECT_FALSE(*store.GetLatest("director/x", "targets"));  // repositories are separate
+  EXPECT_EQ(*store.LatestVersion("image", "targets"), 3);
+  EXPECT_EQ(*store.LatestVersion("image", "snapshot"), 1);
+  EXPECT_EQ(*store.LatestVersion("director/x", "targets"), 0);
 }
 
 TEST_F(SqliteRepoStoreTest, VersionsOnlyGrowAndPutIsAllOrNothing) {
