@@ -97,7 +97,7 @@ const std::vector<Key>& Keys() {
        [](ServerConfig& c, std::string_view v) { return ParseBool(v, c.behind_tls_proxy); }},
       {"server", "access_log", "one JSON line per request on stderr (default true)",
        [](ServerConfig& c, std::string_view v) { return ParseBool(v, c.access_log); }},
-      {"server", "threads", "I/O threads (1-64, default 2)",
+      {"server", "threads", "I/O threads, each with its own event loop (1-64, default 2)",
        [](ServerConfig& c, std::string_view v) -> Status {
          std::int64_t n = 0;
          if (Status s = ParseInt(v, 1, 64, n); !s) return s;

@@ -19,7 +19,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -48,10 +47,13 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 using Clock_ = std::chrono::steady_clock;
-// Every connection runs on its own strand of the one io_context. Naming that executor type,
-// rather than Asio's default type-erased any_io_executor, spares each read, write, timer and
-// post the erased executor's dispatch and reference counting (bench/README.md, "Check-in").
-using Executor = net::strand<net::io_context::executor_type>;
+// One io_context per I/O thread, and each connection lives on one of them (as nginx's workers
+// do): all of a connection's handlers, its socket's and its timer's, run on that one thread,
+// so no strand is needed to keep them apart, and none is paid for (a strand's locking and
+// queueing cost ~7% of the CPU of a check-in; bench/README.md, "Check-in"). Naming the
+// executor type, rather than Asio's type-erased any_io_executor, spares each read, write,
+// timer and post the erased executor's dispatch and reference counting.
+using Executor = net::io_context::executor_type;
 using Socket = net::basic_stream_socket<tcp, Executor>;
 using TcpStream = beast::basic_stream<tcp, Executor>;
 using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
@@ -152,7 +154,7 @@ std::string RandomSuffix() {
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  // Called from Stop() on any thread: posts to the session's strand.
+  // Called from Stop() on any thread: posts to the session's io_context.
   virtual void BeginShutdown() = 0;
 };
 
@@ -167,17 +169,25 @@ struct HttpServer::Impl {
   std::condition_variable sessions_cv;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
 
-  // Declared after everything sessions use, so the io_context (and the sessions its pending
-  // handlers own) is destroyed first.
+  // Declared after everything sessions use, so the io_contexts (and the sessions their
+  // pending handlers own) are destroyed first. One per I/O thread, and one more for the
+  // acceptor, whose thread only accepts and deals the new connections out in turn: accepting
+  // must not wait for a handler. A handler that blocks holds its thread and so delays the
+  // other connections on it (the price of running without strands).
   std::optional<ssl::context> tls;
-  net::io_context ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  Acceptor acceptor{net::make_strand(ioc)};
+  std::vector<std::unique_ptr<net::io_context>> contexts;  // contexts.back() is the acceptor's
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::optional<Acceptor> acceptor;
+  std::size_t next_context = 0;  // touched only by the acceptor's handlers
   std::uint16_t port = 0;
   std::vector<std::thread> threads;
 
-  Impl(ServerConfig c, const Router& r, const Clock& clock, int concurrency)
-      : config(std::move(c)), router(r), ioc(concurrency) {
+  Impl(ServerConfig c, const Router& r, const Clock& clock) : config(std::move(c)), router(r) {
+    // Concurrency hint 1: each io_context is run by one thread (posting from others is safe).
+    for (unsigned i = 0; i <= config.threads; ++i) {
+      contexts.push_back(std::make_unique<net::io_context>(1));
+    }
+    acceptor.emplace(contexts.back()->get_executor());
     if (config.per_ip_limit) ip_limiter.emplace(clock, *config.per_ip_limit);
     if (!config.log) {
       config.log = [](std::string_view line) {
@@ -674,13 +684,15 @@ Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, Socket socket) {
+  net::io_context& home = *contexts[next_context];
+  next_context = (next_context + 1) % (contexts.size() - 1);
+  acceptor->async_accept(home.get_executor(), [this](beast::error_code ec, Socket socket) {
     OnAccept(ec, std::move(socket));
   });
 }
 
 void HttpServer::Impl::OnAccept(beast::error_code ec, Socket socket) {
-  if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+  if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
   if (ec) {
     config.log("accept: " + ec.message());
   } else if (stopping || SessionCount() >= config.max_connections) {
@@ -708,8 +720,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config, const
     return Fail(Errc::kInvalidArgument, "plain HTTP is not allowed: configure TLS");
   }
   if (config.threads == 0) config.threads = 1;
-  const int concurrency = static_cast<int>(config.threads);
-  auto impl = std::make_unique<Impl>(std::move(config), router, clock, concurrency);
+  auto impl = std::make_unique<Impl>(std::move(config), router, clock);
   if (impl->config.tls) {
     auto ctx = MakeTlsContext(*impl->config.tls);
     if (!ctx) return Fail(std::move(ctx).error());
@@ -719,7 +730,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config, const
   auto address = net::ip::make_address(impl->config.address, ec);
   if (ec) return Fail(Errc::kInvalidArgument, "bad listen address '" + impl->config.address + "'");
   tcp::endpoint endpoint(address, impl->config.port);
-  auto& acceptor = impl->acceptor;
+  auto& acceptor = *impl->acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
@@ -729,14 +740,14 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config, const
                                         std::to_string(impl->config.port) + ": " + ec.message());
   }
   impl->port = acceptor.local_endpoint().port();
-  impl->work.emplace(impl->ioc.get_executor());
+  for (auto& context : impl->contexts) impl->work.emplace_back(context->get_executor());
   impl->Accept();
   Impl* raw = impl.get();
-  for (unsigned i = 0; i < raw->config.threads; ++i) {
-    raw->threads.emplace_back([raw] {
+  for (auto& context : raw->contexts) {
+    raw->threads.emplace_back([raw, ioc = context.get()] {
       for (;;) {
         try {
-          raw->ioc.run();
+          ioc->run();
           return;
         } catch (const std::exception& e) {
           raw->config.log(std::string("I/O thread: ") + e.what());
@@ -752,13 +763,13 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
   if (s.stopped) return;
   s.stopped = true;
   s.stopping = true;
-  // Close the listening socket on its strand and wait for that, so that once Stop has begun
+  // Close the listening socket on its thread and wait for that, so that once Stop has begun
   // draining, new connections are refused by the kernel.
   {
     std::promise<void> closed;
-    net::post(s.acceptor.get_executor(), [&s, &closed] {
+    net::post(s.acceptor->get_executor(), [&s, &closed] {
       beast::error_code ec;
-      s.acceptor.close(ec);
+      s.acceptor->close(ec);
       closed.set_value();
     });
     closed.get_future().wait();
@@ -776,8 +787,8 @@ void HttpServer::Stop(std::chrono::milliseconds drain) {
     std::unique_lock lock(s.sessions_mutex);
     s.sessions_cv.wait_for(lock, drain, [&s] { return s.sessions.empty(); });
   }
-  s.work.reset();
-  s.ioc.stop();
+  s.work.clear();
+  for (auto& context : s.contexts) context->stop();
   for (auto& thread : s.threads) thread.join();
   s.threads.clear();
 }

@@ -13,8 +13,11 @@
 // Every response, errors included, carries the security headers of ApplySecurityHeaders;
 // errors are JSON {"error":{"code":..,"message":..}} and never carry internal details.
 //
-// Threads: `threads` I/O threads run the sessions; handlers run on them too, so a handler
-// that blocks holds one thread (size `threads` for the blocking work you expect).
+// Threads: `threads` I/O threads, each with its own event loop (io_context), and one thread
+// that accepts connections and hands each to the I/O threads in turn; a connection stays on
+// its thread. Handlers run on that thread
+// too, so a handler that blocks (an operator login's Argon2id hash, a busy database) also
+// delays the other connections of its thread, as in nginx's workers.
 
 #include <chrono>
 #include <cstddef>

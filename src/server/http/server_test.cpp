@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/crypto/x509.hpp"
@@ -449,6 +452,43 @@ TEST_F(ServerTest, UploadsLargerThanBeastsDefaultLimitReachTheRoute) {
   Reply r = c.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, std::to_string(3 << 20));
+}
+
+TEST_F(ServerTest, ConnectionsAreDealtOutToEveryIoThread) {
+  // Each handler waits until all three are inside at once: only three threads serving the
+  // three connections side by side get there (one thread would time out alone).
+  constexpr int kThreads = 3;
+  std::mutex mutex;
+  std::condition_variable arrived;
+  int inside = 0;
+  std::set<std::thread::id> threads;
+  ASSERT_TRUE(router_.Add(Method::kGet, "/rendezvous", [&](const Request&, const RouteParams&) {
+    std::unique_lock lock(mutex);
+    ++inside;
+    threads.insert(std::this_thread::get_id());
+    arrived.notify_all();
+    const bool met = arrived.wait_for(lock, 5s, [&] { return inside >= kThreads; });
+    return Response::Text(200, "text/plain", met ? "together" : "alone");
+  }));
+  ServerConfig config = PlainConfig();
+  config.threads = kThreads;
+  auto server = StartServer(std::move(config));
+  ASSERT_TRUE(server);
+  std::vector<std::unique_ptr<Conn>> conns;
+  for (int i = 0; i < kThreads; ++i) {
+    conns.push_back(std::make_unique<Conn>(server->port()));
+    ASSERT_TRUE(conns.back()->connected());
+  }
+  for (auto& c : conns) ASSERT_TRUE(c->Send(Get("/rendezvous")));
+  for (auto& c : conns) {
+    Reply r = c->Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "together");
+  }
+  EXPECT_EQ(threads.size(), static_cast<std::size_t>(kThreads));
+  // A connection keeps its thread: the next request on the first one is served as usual.
+  ASSERT_TRUE(conns.front()->Send(Get("/api/v1/devices/again")));
+  EXPECT_EQ(conns.front()->Read().status, 200);
 }
 
 TEST_F(ServerTest, GracefulStopFinishesInFlightAndRefusesNew) {
