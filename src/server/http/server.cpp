@@ -197,6 +197,15 @@ struct HttpServer::Impl {
     if (config.upload_dir.empty()) config.upload_dir = std::filesystem::temp_directory_path();
   }
 
+  ~Impl() {
+    // A pending accept, owned by the acceptor's context, holds the new connection's socket,
+    // which belongs to an I/O thread's context: destroy the acceptor's context first, or that
+    // socket would outlive its context's services.
+    acceptor.reset();
+    work.clear();
+    while (!contexts.empty()) contexts.pop_back();
+  }
+
   void Register(SessionBase* s, std::weak_ptr<SessionBase> weak) {
     std::lock_guard lock(sessions_mutex);
     sessions.emplace(s, std::move(weak));
