@@ -44,17 +44,9 @@ if [[ ! -x $nginx ]]; then
   exit 1
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/aloft-checkin.XXXXXX")
-chmod 700 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ ${ALOFT_BENCH_KEEP:-0} == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
 # shellcheck source=bench/checkin/lib.sh
 source bench/checkin/lib.sh
+make_work aloft-checkin
 
 server_cpu="" client_cpu=""
 if (($(nproc) >= 2)); then server_cpu=1 client_cpu=0; fi

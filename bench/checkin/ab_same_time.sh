@@ -39,17 +39,9 @@ cache=$build/bench-fleet
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ab_same_time: ROUNDS must be a positive integer" >&2; exit 1; }
 [[ $mode == keepalive || $mode == handshake ]] || { echo "ab_same_time: MODE is keepalive or handshake" >&2; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/aloft-ab.XXXXXX")
-chmod 700 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=bench/checkin/lib.sh
 source bench/checkin/lib.sh
+make_work aloft-ab
 
 make_fleet "$cache" "$devices"
 "$bin/aloft-bench-seed" tokens --data-dir "$cache/data" --devices "$devices" \

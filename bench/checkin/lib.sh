@@ -1,7 +1,24 @@
-# Shared by bench/run_checkin.sh and bench/checkin/load_suite.sh (sourced, not run): a seeded
-# aloftd fleet, aloftd started on it, and the processes to stop at exit.
-# Needs: $bin (the build's bin directory with aloftd, aloft-load, aloft-bench-seed), $work (a
-# private temporary directory), the pids array.
+# Shared by bench/run_checkin.sh, bench/checkin/load_suite.sh and ab_same_time.sh (sourced,
+# not run): their temporary directory, a seeded aloftd fleet, aloftd started on it, and the
+# processes to stop at exit.
+# Needs: $bin (the build's bin directory with aloftd, aloft-load, aloft-bench-seed); $work
+# (a private temporary directory) and the pids array, both set by make_work.
+
+# make_work PREFIX: sets $work to a new private (0700) temporary directory and $pids to an
+# empty list, and at exit stops the processes in $pids (start_aloftd adds to it) and removes
+# $work (kept, and named, with ALOFT_BENCH_KEEP=1).
+make_work() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  chmod 700 "$work"
+  pids=()
+  trap cleanup_work EXIT
+}
+
+cleanup_work() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [[ ${ALOFT_BENCH_KEEP:-0} == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

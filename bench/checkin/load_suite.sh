@@ -28,17 +28,9 @@ for tool in aloftd aloft-load aloft-bench-seed; do
   [[ -x $bin/$tool ]] || { echo "load: $bin/$tool not found; build it first" >&2; exit 1; }
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/aloft-load.XXXXXX")
-chmod 700 "$work"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 # shellcheck source=bench/checkin/lib.sh
 source bench/checkin/lib.sh
+make_work aloft-load
 
 make_fleet "$cache" "$devices"
 fleet=$work/fleet
