@@ -124,13 +124,7 @@ struct ReadSnapshot {
   }
 
   Status Begin() {
-    if (begin == nullptr) {
-      const int rc =
-          sqlite3_prepare_v3(db, "BEGIN DEFERRED", -1, SQLITE_PREPARE_PERSISTENT, &begin, nullptr);
-      if (rc != SQLITE_OK) return Fail(SqliteError(rc, "prepare 'BEGIN DEFERRED'", db));
-    }
-    const int rc = sqlite3_step(begin);
-    sqlite3_reset(begin);
+    const int rc = Step(begin, "BEGIN DEFERRED");
     if (rc != SQLITE_DONE) return Fail(SqliteError(rc, "begin a read snapshot", db));
     open = true;
     return Ok();
@@ -140,15 +134,19 @@ struct ReadSnapshot {
   // ROLLBACK does the same.
   void End() noexcept {
     if (!std::exchange(open, false) || sqlite3_get_autocommit(db) != 0) return;
-    if (commit == nullptr && sqlite3_prepare_v3(db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT,
-                                                &commit, nullptr) != SQLITE_OK) {
-      commit = nullptr;
-    }
-    if (commit != nullptr) {
-      (void)sqlite3_step(commit);
-      sqlite3_reset(commit);
-    }
+    (void)Step(commit, "COMMIT");
     if (sqlite3_get_autocommit(db) == 0) (void)ExecRaw(db, "ROLLBACK");
+  }
+
+  // Runs `stmt`, prepared from `sql` on first use; SQLite's result code.
+  int Step(sqlite3_stmt*& stmt, const char* sql) noexcept {
+    if (stmt == nullptr) {
+      const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return rc;
+    }
+    const int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc;
   }
 
   sqlite3* db = nullptr;

@@ -15,9 +15,9 @@
 //
 // Threads: `threads` I/O threads, each with its own event loop (io_context), and one thread
 // that accepts connections and hands each to the I/O threads in turn; a connection stays on
-// its thread. Handlers run on that thread
-// too, so a handler that blocks (an operator login's Argon2id hash, a busy database) also
-// delays the other connections of its thread, as in nginx's workers.
+// its thread. Handlers run on that thread too, so a handler that blocks (an operator login's
+// Argon2id hash, a busy database) also delays the other connections of its thread, as in
+// nginx's workers.
 
 #include <chrono>
 #include <cstddef>
