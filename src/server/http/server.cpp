@@ -12,7 +12,6 @@
 
 #include <array>
 #include <atomic>
-#include <limits>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -29,6 +28,7 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "core/crypto/x509.hpp"
+#include "server/http/response_head.hpp"
 
 namespace aloft::server::http {
 namespace {
@@ -512,17 +513,60 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       message.prepare_payload();
       return Write(std::make_shared<Outgoing<FileRangeBody>>(std::move(message)));
     }
-    if (head_only) {
-      bhttp::response<bhttp::empty_body> message;
-      Fill(message, response, keep_alive);
-      message.content_length(response.BodySize());
-      return Write(std::make_shared<Outgoing<bhttp::empty_body>>(std::move(message)));
+    SendBuffered(response, keep_alive, head_only);
+  }
+
+  // An in-memory response (or a HEAD answer): our own head (response_head.hpp) and the body,
+  // in one buffer when the body is small, which spares the TLS layer a copy to join them.
+  void SendBuffered(Response& response, bool keep_alive, bool head_only) {
+    out_head_.clear();
+    out_body_.clear();
+    const std::size_t dropped =
+        AppendResponseHead(response, response.BodySize(), keep_alive, out_head_);
+    if (dropped > 0) {
+      server_.config.log("left out " + std::to_string(dropped) +
+                         " malformed response header field(s) of route '" +
+                         (route_ != nullptr ? route_->options.name : std::string()) + "'");
     }
-    bhttp::response<bhttp::string_body> message;
-    Fill(message, response, keep_alive);
-    message.body() = std::move(response.body);
-    message.prepare_payload();
-    Write(std::make_shared<Outgoing<bhttp::string_body>>(std::move(message)));
+    if (!head_only && !StatusHasNoContent(response.status)) {
+      if (response.body.size() <= kCoalesceBytes) {
+        out_head_ += response.body;
+      } else {
+        out_body_ = std::move(response.body);
+      }
+    }
+    out_written_ = 0;
+    out_keep_alive_ = keep_alive;
+    WriteBuffered();
+  }
+
+  // One piece at a time, so that write_stall_timeout bounds each piece (see Write).
+  void WriteBuffered() {
+    Tcp().expires_after(server_.config.write_stall_timeout);
+    std::array<net::const_buffer, 2> pieces;
+    if (out_written_ < out_head_.size()) {
+      pieces = {net::buffer(out_head_) + out_written_, net::buffer(out_body_)};
+    } else {
+      pieces = {net::buffer(out_body_) + (out_written_ - out_head_.size()), net::const_buffer()};
+    }
+    stream_.async_write_some(
+        pieces, [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+          if (ec) {
+            self->Observe();
+            return self->Close();
+          }
+          self->out_written_ += n;
+          if (self->out_written_ < self->out_head_.size() + self->out_body_.size()) {
+            return self->WriteBuffered();
+          }
+          self->Observe();
+          // Keep a keep-alive connection's buffer for its next response, unless a large one
+          // grew it: thousands of idle connections must not each hold a large buffer.
+          if (self->out_head_.capacity() > 2 * kCoalesceBytes) std::string().swap(self->out_head_);
+          std::string().swap(self->out_body_);
+          if (!self->out_keep_alive_) return self->LingerClose();
+          self->WaitForNextRequest();
+        });
   }
 
   // The serializer builds its body writer on construction, so the message must be complete
@@ -538,7 +582,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   static void Fill(bhttp::response<Body>& message, const Response& response, bool keep_alive) {
     message.version(11);
     message.result(static_cast<unsigned>(response.status));
-    for (const auto& [name, value] : response.headers.fields()) message.insert(name, value);
+    for (const auto& [name, value] : response.headers.fields()) {
+      if (IsWritableField(name, value)) message.insert(name, value);
+    }
     message.keep_alive(keep_alive);
   }
 
@@ -635,6 +681,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
   std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
   std::filesystem::path upload_path_;
+
+  // The response being written by WriteBuffered.
+  static constexpr std::size_t kCoalesceBytes = 4096;
+  std::string out_head_;  // head, and the body when it is at most kCoalesceBytes
+  std::string out_body_;  // a larger body
+  std::size_t out_written_ = 0;
+  bool out_keep_alive_ = false;
 
   Request request_;
   std::string method_name_;

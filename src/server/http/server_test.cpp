@@ -156,6 +156,12 @@ std::string Post(std::string_view path, std::string_view body) {
          std::string(body);
 }
 
+std::string Pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return s;
+}
+
 void ExpectSecurityHeaders(const Reply& r) {
   EXPECT_EQ(r.Header("x-content-type-options"), "nosniff") << r.status;
   EXPECT_EQ(r.Header("referrer-policy"), "no-referrer") << r.status;
@@ -224,6 +230,18 @@ class ServerTest : public ::testing::Test {
       std::this_thread::sleep_for(300ms);
       return Response::Text(200, "text/plain", "done");
     }));
+    // n bytes of a repeating pattern: in-memory bodies below, at and above the size that is
+    // sent in one buffer with the head, and far larger than one TLS record or socket write.
+    ASSERT_TRUE(router_.Add(Method::kGet, "/big/{n}", [](const Request&, const RouteParams& p) {
+      return Response::Text(200, "text/plain", Pattern(std::stoul(p.at("n"))));
+    }));
+    ASSERT_TRUE(router_.Add(Method::kGet, "/injected", [](const Request&, const RouteParams&) {
+      Response r = Response::Text(200, "text/plain", "body");
+      r.headers.Add("X-Split", "a\r\nSet-Cookie: evil=1");
+      r.headers.Add("Content-Length", "999");
+      r.headers.Add("X-Fine", "yes");
+      return r;
+    }));
     ASSERT_TRUE(router_.Add(Method::kGet, "/whoami", [](const Request& req, const RouteParams&) {
       return Response::Text(200, "text/plain",
                             req.client_certificate ? req.client_certificate->subject_common_name
@@ -242,6 +260,10 @@ class ServerTest : public ::testing::Test {
       std::lock_guard lock(log_mutex_);
       logs_.push_back(log);
     };
+    config.log = [this](std::string_view line) {
+      std::lock_guard lock(log_mutex_);
+      lines_.emplace_back(line);
+    };
     return config;
   }
 
@@ -259,6 +281,7 @@ class ServerTest : public ::testing::Test {
   std::promise<void> slow_started_;
   std::mutex log_mutex_;
   std::vector<RequestLog> logs_;
+  std::vector<std::string> lines_;  // the server's log lines
 };
 
 TEST_F(ServerTest, RoutesKeepAliveAndErrors) {
@@ -308,6 +331,54 @@ TEST_F(ServerTest, RoutesKeepAliveAndErrors) {
   EXPECT_EQ(logs_[0].route, "GET /api/v1/devices/{id}");
   EXPECT_EQ(logs_[0].status, 200);
   EXPECT_EQ(logs_[1].status, 404);
+}
+
+// In-memory bodies of every size arrive whole, and the connection carries on after each.
+void ExpectBodiesOfEverySize(Conn& c) {
+  for (std::size_t n : {0ul, 1ul, 4095ul, 4096ul, 4097ul, 70000ul, 3000000ul}) {
+    ASSERT_TRUE(c.Send(Get("/big/" + std::to_string(n))));
+    Reply r = c.Read();
+    EXPECT_EQ(r.status, 200) << n;
+    EXPECT_EQ(r.Header("content-length"), std::to_string(n));
+    EXPECT_TRUE(r.body == Pattern(n)) << n;
+    ExpectSecurityHeaders(r);
+  }
+  ASSERT_TRUE(c.Send("HEAD /big/70000 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  Reply head = c.Read(/*head_only=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.Header("content-length"), "70000");
+  ASSERT_TRUE(c.Send(Get("/big/5")));
+  EXPECT_EQ(c.Read().body, Pattern(5));  // HEAD sent no body: the next answer is in step
+}
+
+TEST_F(ServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
+  auto server = StartServer(PlainConfig());
+  ASSERT_TRUE(server);
+  Conn c(server->port());
+  ASSERT_TRUE(c.connected());
+  ExpectBodiesOfEverySize(c);
+}
+
+TEST_F(ServerTest, HandlerHeadersCannotSplitTheResponseOrChangeItsLength) {
+  auto server = StartServer(PlainConfig());
+  ASSERT_TRUE(server);
+  Conn c(server->port());
+  ASSERT_TRUE(c.Send(Get("/injected")));
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "body");
+  EXPECT_EQ(r.Header("content-length"), "4");
+  EXPECT_TRUE(r.Header("set-cookie").empty());
+  EXPECT_TRUE(r.Header("x-split").empty());
+  EXPECT_EQ(r.Header("x-fine"), "yes");
+  ASSERT_TRUE(c.Send(Get("/big/3")));  // still in step
+  EXPECT_EQ(c.Read().body, Pattern(3));
+  std::lock_guard lock(log_mutex_);
+  bool logged = false;
+  for (const auto& line : lines_) {
+    logged |= line.find("malformed response header") != std::string::npos;
+  }
+  EXPECT_TRUE(logged);
 }
 
 TEST_F(ServerTest, MalformedRequestGets400AndClose) {
@@ -631,6 +702,15 @@ TEST_F(TlsServerTest, Tls13And12WorkTls11IsRefused) {
     Conn c(server->port(), ctx.get());
     EXPECT_FALSE(c.connected());
   }
+}
+
+TEST_F(TlsServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
+  auto server = StartServer(TlsServerConfig(ClientAuth::kOptional));
+  ASSERT_TRUE(server);
+  auto ctx = ClientCtx(pki_, TLS1_3_VERSION, TLS1_3_VERSION, false);
+  Conn c(server->port(), ctx.get());
+  ASSERT_TRUE(c.connected());
+  ExpectBodiesOfEverySize(c);
 }
 
 TEST_F(TlsServerTest, RequiredClientCertificate) {
