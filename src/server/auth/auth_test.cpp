@@ -2,8 +2,10 @@
 
 #include <map>
 
+#include "core/base/base64.hpp"
 #include "core/base/hex.hpp"
 #include "core/codec/json.hpp"
+#include "core/crypto/hash.hpp"
 #include "server/auth/device_authenticator.hpp"
 #include "server/auth/token_service.hpp"
 #include "testing/fake_clock.hpp"
@@ -55,11 +57,75 @@ TEST(TokenService, RejectsForgedForeignAndExpiredTokens) {
   EXPECT_EQ(service.Verify(tampered, "device").error().code(), Errc::kVerificationFailed);
   EXPECT_FALSE(service.Verify("", "device"));
   EXPECT_FALSE(service.Verify("alt1..", "device"));
+  EXPECT_FALSE(service.Verify("alt2..", "device"));
+  EXPECT_FALSE(service.Verify("alt3." + token.substr(5), "device"));
   EXPECT_FALSE(service.Verify(std::string(5000, 'a'), "device"));
   clock.Advance(std::chrono::minutes(15));
   EXPECT_EQ(service.Verify(token, "device").error().code(), Errc::kExpired);
   EXPECT_FALSE(TokenService::Create(Bytes(16, 1), clock, std::chrono::minutes(1)))
       << "short keys are refused";
+}
+
+// A token signed with `key` around any payload: what a holder of the key could make, to show
+// that the parser, not only the MAC, refuses malformed claims.
+std::string SignToken(std::string_view prefix, std::string_view payload, const Bytes& key) {
+  auto mac = core::crypto::HmacSha256Key::Create(key);
+  std::string signed_part = std::string(prefix) + Base64UrlEncode(AsBytes(payload));
+  return signed_part + "." + Base64UrlEncode(*mac->Mac(AsBytes(signed_part)));
+}
+
+TEST(TokenService, ClaimsAreAFixedListOfFields) {
+  testing::FakeClock clock(T("2030-01-01T00:00:00Z"));
+  const Bytes key(32, 7);
+  auto service = *TokenService::Create(key, clock, std::chrono::minutes(15));
+  using namespace std::string_literals;
+  const std::string good =
+      "device\0dev-1\0id\0"
+      "1893456000\0"
+      "1893456900"s;
+  auto claims = service.Verify(SignToken("alt2.", good, key), "device");
+  ASSERT_TRUE(claims) << claims.error().ToString();
+  EXPECT_EQ(claims->subject, "dev-1");
+  EXPECT_EQ(claims->issued_at, T("2030-01-01T00:00:00Z"));
+  EXPECT_EQ(claims->expires, T("2030-01-01T00:15:00Z"));
+  for (const std::string& bad : {"device\0dev-1\0id\0"
+                                 "1893456000"s,  // four fields
+                                 "device\0dev-1\0id\0"
+                                 "1893456000\0"
+                                 "1893456900\0x"s,  // six
+                                 "device\0dev-1\0id\0"
+                                 "1893456000\0"
+                                 "18934569x0"s,  // not a number
+                                 "device\0dev-1\0id\0"
+                                 "1893456000\0"
+                                 "-1"s,
+                                 "device\0dev-1\0id\0"
+                                 "1893456000\0"s,  // empty expiry
+                                 ""s}) {
+    EXPECT_EQ(service.Verify(SignToken("alt2.", bad, key), "device").error().code(),
+              Errc::kVerificationFailed);
+  }
+  // The prefix is signed: a JSON payload under alt2 (or the reverse) does not parse.
+  EXPECT_FALSE(service.Verify(SignToken("alt1.", good, key), "device"));
+  EXPECT_FALSE(service.Issue("device", "dev\0-1"s)) << "NUL would shift the fields";
+}
+
+TEST(TokenService, AcceptsTheEarlierJsonFormat) {
+  testing::FakeClock clock(T("2030-01-01T00:00:00Z"));
+  const Bytes key(32, 7);
+  auto service = *TokenService::Create(key, clock, std::chrono::minutes(15));
+  const std::string legacy = SignToken(
+      "alt1.",
+      R"({"exp":"2030-01-01T00:15:00Z","iat":"2030-01-01T00:00:00Z","jti":"ab","kind":"device",)"
+      R"("sub":"dev-1"})",
+      key);
+  auto claims = service.Verify(legacy, "device");
+  ASSERT_TRUE(claims) << claims.error().ToString();
+  EXPECT_EQ(claims->subject, "dev-1");
+  EXPECT_EQ(claims->id, "ab");
+  EXPECT_EQ(service.Verify(legacy, "api").error().code(), Errc::kVerificationFailed);
+  clock.Advance(std::chrono::minutes(15));
+  EXPECT_EQ(service.Verify(legacy, "device").error().code(), Errc::kExpired);
 }
 
 class DeviceAuthenticatorTest : public ::testing::Test {

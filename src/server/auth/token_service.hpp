@@ -3,7 +3,12 @@
 // Short-lived bearer tokens that aloftd hands out after a device (or, later, an operator)
 // proved who it is. Stateless to check, so any aloftd behind a load balancer can verify them:
 //
-//   alt1.<base64url(canonical JSON claims)>.<base64url(HMAC-SHA256(key, "alt1." + claims))>
+//   alt2.<base64url(claims)>.<base64url(HMAC-SHA256(key, "alt2." + base64url(claims)))>
+//
+// where the claims are kind, subject, id, issued-at and expiry (Unix seconds) joined by NUL:
+// checking one is a MAC and a split, not a JSON parse (3% of a device check-in's CPU went to
+// the JSON). Tokens of the earlier format, alt1 (the same with canonical JSON claims, RFC 3339
+// times), are still verified, so that a rolling upgrade does not log devices out.
 //
 // Revocation does not wait for expiry: handlers look the subject up on every request (a
 // revoked device is refused at its next request), and the lifetime is short (default 15 min).
@@ -43,8 +48,7 @@ class TokenService {
   std::chrono::seconds lifetime() const noexcept { return lifetime_; }
 
  private:
-  TokenService(core::crypto::HmacSha256Key mac, const Clock& clock,
-               std::chrono::seconds lifetime)
+  TokenService(core::crypto::HmacSha256Key mac, const Clock& clock, std::chrono::seconds lifetime)
       : mac_(std::move(mac)), clock_(&clock), lifetime_(lifetime) {}
   core::crypto::HmacSha256Key mac_;  // keyed once: every authenticated request checks a MAC
   const Clock* clock_;
