@@ -15,7 +15,8 @@
 #   Each BIN_DIR holds aloftd (a git worktree's build/bin, say). Environment: TLS (1: HTTPS,
 #   0: plain HTTP; default 1), MODE (keepalive or handshake), ROUNDS (4), DURATION (8),
 #   CONNECTIONS (64), BUILD (the build whose aloft-load and aloft-bench-seed run, and whose
-#   bench-fleet cache is used; default build).
+#   bench-fleet cache is used; default build). A BIN_DIR that also holds aloft-bench-seed
+#   gets its device tokens from that one: needed when the two builds' token formats differ.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -44,19 +45,24 @@ source bench/checkin/lib.sh
 make_work aloft-ab
 
 make_fleet "$cache" "$devices"
-"$bin/aloft-bench-seed" tokens --data-dir "$cache/data" --devices "$devices" \
-  --out "$work/tokens" > /dev/null
+for name in A B; do
+  seed=$bin/aloft-bench-seed
+  [[ $name == A && -x $bin_a/aloft-bench-seed ]] && seed=$bin_a/aloft-bench-seed
+  [[ $name == B && -x $bin_b/aloft-bench-seed ]] && seed=$bin_b/aloft-bench-seed
+  "$seed" tokens --data-dir "$cache/data" --devices "$devices" --out "$work/tokens-$name" \
+    > /dev/null
+done
 scheme=https
 [[ $tls == 1 ]] || scheme=http
 path=/api/v1/device/updates
-extra=(--tokens "$work/tokens")
+extra=()  # keep-alive runs: --tokens, each server's own file (in round)
 [[ $mode == handshake ]] && { path=/healthz; extra=(--mode handshake); }
 [[ $mode == handshake && $tls != 1 ]] && { echo "ab_same_time: MODE=handshake needs TLS=1" >&2; exit 1; }
 
 # round FIRST SECOND: starts both servers (FIRST first), loads both at once, writes
 # "cpu_a cpu_b" to $work/result, and stops both.
 round() {
-  local name dir port pid which loads=()
+  local name dir port pid which loads=() load_args
   local -A server_port server_pid
   for name in "$@"; do
     dir=$work/$name
@@ -72,10 +78,12 @@ round() {
     server_pid[$name]=$aloftd_pid
   done
   for name in "$@"; do
+    load_args=("${extra[@]}")
+    [[ $mode == keepalive ]] && load_args=(--tokens "$work/tokens-$name")
     taskset -c 0 "$bin/aloft-load" --url "$scheme://127.0.0.1:${server_port[$name]}$path" \
       --ca "$work/$name/tls/ca.pem" --connections $((connections / 2)) \
       --duration "$duration" --label "$name" --server-pid "${server_pid[$name]}" \
-      "${extra[@]}" --json "$work/$name.json" > "$work/$name.out" &
+      "${load_args[@]}" --json "$work/$name.json" > "$work/$name.out" &
     loads+=($!)
   done
   wait "${loads[@]}"
