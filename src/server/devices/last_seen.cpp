@@ -16,6 +16,9 @@ Status LastSeenRecorder::Flush() {
   {
     std::lock_guard lock(mutex_);
     batch.swap(pending_);
+    // The next second's devices are likely as many as this one's: size the table for them
+    // now rather than rehash it again and again as it grows under the check-ins' lock.
+    pending_.reserve(batch.size());
   }
   if (batch.empty()) return Ok();
   std::vector<store::DeviceSeen> seen;

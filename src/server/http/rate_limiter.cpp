@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 namespace aloft::server::http {
 
@@ -17,16 +19,9 @@ RateDecision RateLimiter::Take(std::string_view key) {
   std::lock_guard lock(mutex_);
   auto it = buckets_.find(std::string(key));
   if (it == buckets_.end()) {
-    while (buckets_.size() >= limit_.max_keys) {
-      // Drop the least recently used key: it has had the longest to refill, so it is the one
-      // most likely to be full anyway.
-      buckets_.erase(lru_.back());
-      lru_.pop_back();
-    }
-    lru_.emplace_front(key);
-    it = buckets_.emplace(lru_.front(), Bucket{limit_.capacity, now, lru_.begin()}).first;
+    if (buckets_.size() >= limit_.max_keys) MakeRoom(now);
+    it = buckets_.emplace(key, Bucket{limit_.capacity, now}).first;
   } else {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
     std::chrono::duration<double> elapsed = now - it->second.updated;
     if (elapsed.count() > 0) {
       it->second.tokens =
@@ -42,6 +37,30 @@ RateDecision RateLimiter::Take(std::string_view key) {
   double wait = (1 - bucket.tokens) / limit_.refill_per_second;
   auto seconds = static_cast<std::int64_t>(std::ceil(wait));
   return RateDecision{false, std::chrono::seconds(std::max<std::int64_t>(1, seconds))};
+}
+
+void RateLimiter::MakeRoom(std::chrono::steady_clock::time_point now) {
+  // A bucket that has refilled to capacity carries no state: dropping it changes no decision.
+  const auto seconds_to_fill = [this](const Bucket& b) {
+    return (limit_.capacity - b.tokens) / limit_.refill_per_second;
+  };
+  std::erase_if(buckets_, [&](const auto& entry) {
+    const std::chrono::duration<double> elapsed = now - entry.second.updated;
+    return elapsed.count() >= seconds_to_fill(entry.second);
+  });
+  if (buckets_.size() < limit_.max_keys) return;
+  // More than max_keys keys busy at once: drop the least recently used quarter (at least one),
+  // so that the next sweep is max_keys / 4 new keys away.
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string_view>> by_age;
+  by_age.reserve(buckets_.size());
+  for (const auto& [key, bucket] : buckets_) by_age.emplace_back(bucket.updated, key);
+  const std::size_t drop = std::max<std::size_t>(1, limit_.max_keys / 4);
+  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1),
+                   by_age.end());
+  std::vector<std::string> victims;
+  victims.reserve(drop);
+  for (std::size_t i = 0; i < drop; ++i) victims.emplace_back(by_age[i].second);
+  for (const std::string& key : victims) buckets_.erase(key);
 }
 
 std::size_t RateLimiter::KeyCountForTest() const {

@@ -5,16 +5,18 @@
 // server applies one limiter per IP itself; auth middleware reuses this class per device and
 // per token.
 //
-// Memory is bounded: at most `max_keys` buckets. When a new key arrives at the cap, the
-// least recently used bucket is dropped (a dropped key starts again with a full bucket, so an
-// attacker cycling through more than max_keys keys can refill one; size max_keys above the
-// number of clients you expect).
+// Memory is bounded: at most `max_keys` buckets. When a new key arrives at the cap, every
+// bucket that has refilled to capacity is dropped, which loses nothing (a key without a
+// bucket gets a full one). Only when more than max_keys keys are all busy at once are the
+// quarter least recently used of them dropped too; a dropped key starts again with a full
+// bucket, so an attacker cycling through more than max_keys keys can refill one (size
+// max_keys above the number of clients you expect). There is no LRU list to keep in order
+// on every request: a check-in touches one hash node, not four list nodes as well.
 // Thread-safe (one mutex). Time comes from Clock::Monotonic(), so tests use a FakeClock.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -49,14 +51,15 @@ class RateLimiter {
  private:
   struct Bucket {
     double tokens = 0;
-    std::chrono::steady_clock::time_point updated;
-    std::list<std::string>::iterator lru;  // position in lru_
+    std::chrono::steady_clock::time_point updated;  // when tokens was last brought up to date
   };
+
+  // Called with the mutex held when the table is full: see the class comment.
+  void MakeRoom(std::chrono::steady_clock::time_point now);
 
   const Clock& clock_;
   const RateLimit limit_;
   mutable std::mutex mutex_;
-  std::list<std::string> lru_;  // front = most recently used
   std::unordered_map<std::string, Bucket> buckets_;
 };
 

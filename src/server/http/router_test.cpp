@@ -246,10 +246,40 @@ TEST(RateLimiter, BucketRefillsWithTime) {
 TEST(RateLimiter, MemoryIsBounded) {
   aloft::testing::FakeClock clock;
   RateLimiter limiter(clock, RateLimit{.capacity = 1, .refill_per_second = 1, .max_keys = 3});
-  for (int i = 0; i < 100; ++i) EXPECT_TRUE(limiter.Take("ip" + std::to_string(i)).allowed);
-  EXPECT_EQ(limiter.KeyCountForTest(), 3u);
-  // The most recent keys are still tracked.
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(limiter.Take("ip" + std::to_string(i)).allowed);
+    EXPECT_LE(limiter.KeyCountForTest(), 3u);
+  }
+  // The most recent key is still tracked.
   EXPECT_FALSE(limiter.Take("ip99").allowed);
+}
+
+TEST(RateLimiter, AtTheCapFullBucketsGoFirstAndBusyOnesStay) {
+  aloft::testing::FakeClock clock;
+  RateLimiter limiter(clock, RateLimit{.capacity = 2, .refill_per_second = 1, .max_keys = 4});
+  // "busy" is drained and keeps being used; "idle1".."idle3" take one token and go quiet.
+  EXPECT_TRUE(limiter.Take("busy").allowed);
+  EXPECT_TRUE(limiter.Take("busy").allowed);
+  for (const char* idle : {"idle1", "idle2", "idle3"}) EXPECT_TRUE(limiter.Take(idle).allowed);
+  clock.Advance(std::chrono::milliseconds(1500));  // idle buckets are full again; busy's is not
+  EXPECT_TRUE(limiter.Take("busy").allowed);       // 1.5 tokens back, one taken
+  EXPECT_TRUE(limiter.Take("new").allowed);        // the cap: the three full buckets go
+  EXPECT_EQ(limiter.KeyCountForTest(), 2u);
+  // busy kept its state: 0.5 tokens, so it is refused (a dropped bucket would have allowed it).
+  EXPECT_FALSE(limiter.Take("busy").allowed);
+}
+
+TEST(RateLimiter, WhenEveryKeyIsBusyTheLeastRecentlyUsedGo) {
+  aloft::testing::FakeClock clock;
+  RateLimiter limiter(clock, RateLimit{.capacity = 1, .refill_per_second = 0.001, .max_keys = 8});
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_TRUE(limiter.Take("k" + std::to_string(i)).allowed);
+    clock.Advance(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(limiter.Take("k8").allowed);  // k0 and k1, the oldest quarter, are dropped
+  EXPECT_EQ(limiter.KeyCountForTest(), 7u);
+  EXPECT_TRUE(limiter.Take("k0").allowed) << "dropped: a fresh bucket";
+  for (int i = 2; i <= 8; ++i) EXPECT_FALSE(limiter.Take("k" + std::to_string(i)).allowed) << i;
 }
 
 }  // namespace
