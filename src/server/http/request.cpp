@@ -76,6 +76,22 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) noexcept {
          });
 }
 
+void Request::Clear() noexcept {
+  method = Method::kGet;
+  method_name.clear();
+  target.clear();
+  path.clear();
+  segments.clear();
+  query.clear();
+  headers.Clear();
+  body.clear();
+  body_file.reset();
+  body_size = 0;
+  peer_address.clear();
+  tls = false;
+  client_certificate.reset();
+}
+
 void Headers::Add(std::string name, std::string value) {
   fields_.emplace_back(std::move(name), std::move(value));
 }

@@ -31,6 +31,9 @@ class Headers {
   // Replaces every field named `name` with one field.
   void Set(std::string_view name, std::string value);
   void Remove(std::string_view name);
+  // Removes every field; the storage stays for the next request on the connection.
+  void Clear() noexcept { fields_.clear(); }
+  void Reserve(std::size_t fields) { fields_.reserve(fields); }
   // The first field named `name`, or nullptr.
   const std::string* Find(std::string_view name) const;
   // Find() or "" when absent.
@@ -87,6 +90,10 @@ struct Request {
   bool tls = false;
   // Set only when mutual TLS verified a client certificate against the configured CA.
   std::optional<ClientCertificate> client_certificate;
+
+  // Back to a default-constructed request, keeping the strings' and vectors' storage: the
+  // server reuses one Request for each request on a keep-alive connection.
+  void Clear() noexcept;
 };
 
 }  // namespace aloft::server::http

@@ -347,7 +347,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     phase_ = Phase::kBusy;
     started_ = Clock_::now();
-    request_ = Request{};
+    request_.Clear();
     method_name_.clear();
     route_ = nullptr;
     if (ec == bhttp::error::header_limit) {
@@ -363,10 +363,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     method_name_ = std::string(head.method_string());
     request_.method = ParseMethod(method_name_);
     request_.method_name = method_name_;
-    request_.target = std::string(head.target());
+    request_.target.assign(head.target().data(), head.target().size());
     request_.peer_address = peer_;
     request_.tls = kTls;
     request_.client_certificate = client_cert_;
+    request_.headers.Reserve(static_cast<std::size_t>(std::distance(head.begin(), head.end())));
     for (const auto& field : head) {
       request_.headers.Add(std::string(field.name_string()), std::string(field.value()));
     }
