@@ -359,6 +359,34 @@ TEST_F(ServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
   ExpectBodiesOfEverySize(c);
 }
 
+// Heads that arrive whole, several at once, or in pieces: the buffered ones are parsed at
+// once, the partial ones wait for the rest; answers come back in order either way.
+TEST_F(ServerTest, PipelinedAndFragmentedHeadsAreAnsweredInOrder) {
+  auto server = StartServer(PlainConfig());
+  ASSERT_TRUE(server);
+  Conn c(server->port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Get("/big/1") + Get("/big/2") + Post("/echo", "three") + Get("/big/4")));
+  EXPECT_EQ(c.Read().body, Pattern(1));
+  EXPECT_EQ(c.Read().body, Pattern(2));
+  EXPECT_EQ(c.Read().body, "three");
+  EXPECT_EQ(c.Read().body, Pattern(4));
+  // A head in three pieces, the second one ending inside a field.
+  const std::string head = Get("/big/5", "X-Long: " + std::string(100, 'v') + "\r\n");
+  ASSERT_TRUE(c.Send(head.substr(0, 7)));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(c.Send(head.substr(7, 50)));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(c.Send(head.substr(57) + Get("/big/6").substr(0, 10)));
+  EXPECT_EQ(c.Read().body, Pattern(5));
+  ASSERT_TRUE(c.Send(Get("/big/6").substr(10)));
+  EXPECT_EQ(c.Read().body, Pattern(6));
+  // A buffered head that is too large is still refused (431), not parsed on.
+  ASSERT_TRUE(c.Send(Get("/big/7") + Get("/big/8", "X-Big: " + std::string(2000, 'b') + "\r\n")));
+  EXPECT_EQ(c.Read().body, Pattern(7));
+  EXPECT_EQ(c.Read().status, 431);
+}
+
 TEST_F(ServerTest, HandlerHeadersCannotSplitTheResponseOrChangeItsLength) {
   auto server = StartServer(PlainConfig());
   ASSERT_TRUE(server);
