@@ -37,6 +37,7 @@ Response Response::File(std::filesystem::path path, std::uint64_t offset, std::u
 
 void ApplySecurityHeaders(Response& response, bool tls) {
   Headers& h = response.headers;
+  h.Reserve(h.fields().size() + 6);  // room for all of them at once
   h.Set("X-Content-Type-Options", "nosniff");
   h.Set("Referrer-Policy", "no-referrer");
   h.Set("X-Frame-Options", "DENY");

@@ -1,27 +1,35 @@
 #include "server/http/response_head.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace aloft::server::http {
 namespace {
 
 // RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" /
-// "_" / "`" / "|" / "~" / DIGIT / ALPHA
-bool IsTokenChar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+// "_" / "`" / "|" / "~" / DIGIT / ALPHA. A table: every field of every response is checked.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
 
 bool IsToken(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (char c : s) {
-    if (!IsTokenChar(c)) return false;
+    if (!kTokenChars[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }
 
 bool IsSafeValue(std::string_view v) noexcept {
-  return v.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  for (char c : v) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
 }
 
 bool IsFramingField(std::string_view name) noexcept {
