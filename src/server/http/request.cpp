@@ -136,6 +136,10 @@ Result<Target> ParseTarget(std::string_view target) {
   }
   std::string_view rest = path.substr(1);
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  out.path.reserve(path.size());
+  if (!rest.empty()) {
+    out.segments.reserve(1 + static_cast<std::size_t>(std::count(rest.begin(), rest.end(), '/')));
+  }
   while (!rest.empty()) {
     std::size_t slash = rest.find('/');
     std::string_view raw = rest.substr(0, slash);
