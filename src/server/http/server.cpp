@@ -21,8 +21,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <cerrno>
+#include <csignal>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -38,6 +38,7 @@
 
 #include "core/crypto/x509.hpp"
 #include "server/http/response_head.hpp"
+#include "server/http/socket_tls_stream.hpp"
 
 namespace aloft::server::http {
 namespace {
@@ -267,7 +268,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  private:
   static Stream MakeStream(Impl& server, Socket&& socket) {
     if constexpr (kTls) {
-      return Stream(TcpStream(std::move(socket)), *server.tls);
+      return Stream(TcpStream(std::move(socket)), server.tls->native_handle());
     } else {
       return Stream(std::move(socket));
     }
@@ -275,13 +276,23 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   TcpStream& Tcp() { return beast::get_lowest_layer(stream_); }
 
+  // The deadline of the operations that start next (see SocketTlsStream for TLS).
+  void ExpiresAt(Clock_::time_point deadline) {
+    if constexpr (kTls) {
+      stream_.expires_at(deadline);
+    } else {
+      Tcp().expires_at(deadline);
+    }
+  }
+  void ExpiresAfter(Clock_::duration d) { ExpiresAt(Clock_::now() + d); }
+
   void Begin() {
     if (server_.stopping) return Close();
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
-      Tcp().expires_after(server_.config.header_timeout);
+      if (!stream_.ok()) return Close();
+      ExpiresAfter(server_.config.header_timeout);
       stream_.async_handshake(
-          ssl::stream_base::server,
           [self = this->shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
     } else {
       ReadHead();
@@ -316,7 +327,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (server_.stopping) return Close();
     if (buffer_.size() > 0) return ReadHead();
     phase_ = Phase::kIdle;
-    Tcp().expires_after(server_.config.idle_timeout);
+    ExpiresAfter(server_.config.idle_timeout);
     stream_.async_read_some(buffer_.prepare(4096),
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                               if (ec) return self->Close();
@@ -334,7 +345,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // Beast checks Content-Length against the parser's body limit (1 MB by default) as soon as
     // the head arrives; the route's own limit is applied once the route is known (413).
     head_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    Tcp().expires_after(server_.config.header_timeout);
+    ExpiresAfter(server_.config.header_timeout);
     bhttp::async_read_header(
         stream_, buffer_, *head_parser_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnHead(ec); });
@@ -412,7 +423,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
     const auto deadline =
         started_ + options.request_timeout.value_or(server_.config.request_timeout);
-    Tcp().expires_at(deadline);
+    ExpiresAt(deadline);
     if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
       net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                        [self = this->shared_from_this()](beast::error_code wec, std::size_t) {
@@ -543,7 +554,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // One piece at a time, so that write_stall_timeout bounds each piece (see Write).
   void WriteBuffered() {
-    Tcp().expires_after(server_.config.write_stall_timeout);
+    ExpiresAfter(server_.config.write_stall_timeout);
     std::array<net::const_buffer, 2> pieces;
     if (out_written_ < out_head_.size()) {
       pieces = {net::buffer(out_head_) + out_written_, net::buffer(out_body_)};
@@ -593,7 +604,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // a large download on a slow link is fine, a reader that stops reading is not.
   template <class Body>
   void Write(std::shared_ptr<Outgoing<Body>> out) {
-    Tcp().expires_after(server_.config.write_stall_timeout);
+    ExpiresAfter(server_.config.write_stall_timeout);
     bhttp::async_write_some(
         stream_, out->serializer,
         [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) mutable {
@@ -648,7 +659,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Discard() {
     if (closed_) return;
-    Tcp().expires_at(linger_deadline_);
+    ExpiresAt(linger_deadline_);
     Tcp().async_read_some(net::buffer(discard_),
                           [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec) return self->Close();
@@ -701,7 +712,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 };
 
 using PlainSession = Session<TcpStream>;
-using TlsSession = Session<beast::ssl_stream<TcpStream>>;
+using TlsSession = Session<SocketTlsStream<TcpStream>>;
 
 Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
   ssl::context ctx(ssl::context::tls_server);
@@ -783,6 +794,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config, const
     return Fail(Errc::kInvalidArgument, "plain HTTP is not allowed: configure TLS");
   }
   if (config.threads == 0) config.threads = 1;
+  // OpenSSL writes TLS records to the socket with write(2) (SocketTlsStream), which raises
+  // SIGPIPE when the peer has gone, and its default action would end the process. Asio's own
+  // writes pass MSG_NOSIGNAL; OpenSSL's socket BIO has no such flag. nginx ignores it too.
+  std::signal(SIGPIPE, SIG_IGN);
   auto impl = std::make_unique<Impl>(std::move(config), router, clock);
   if (impl->config.tls) {
     auto ctx = MakeTlsContext(*impl->config.tls);

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -117,6 +118,14 @@ class Conn {
     reply.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
     return reply;
+  }
+
+  // Ends the connection with a reset (SO_LINGER 0), unread data and all.
+  void Reset() {
+    linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    ::close(fd_);
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);  // for the destructor
   }
 
   // True when the server closes the connection (EOF or reset) before the receive timeout.
@@ -739,6 +748,55 @@ TEST_F(TlsServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
   Conn c(server->port(), ctx.get());
   ASSERT_TRUE(c.connected());
   ExpectBodiesOfEverySize(c);
+}
+
+// The server writes TLS records to the socket itself (SocketTlsStream); a client that resets
+// the connection in the middle of a large answer must cost that connection only. OpenSSL
+// writes with write(2), so a write after the reset has been reported raises SIGPIPE, whose
+// default action ends the process: the server must have set it to be ignored (the full
+// handshake benchmark, thousands of resets, died of it before it was).
+TEST_F(TlsServerTest, AClientThatResetsMidAnswerDoesNotTakeTheServerDown) {
+  auto server = StartServer(TlsServerConfig(ClientAuth::kOptional));
+  ASSERT_TRUE(server);
+  struct sigaction pipe_action {};
+  ASSERT_EQ(::sigaction(SIGPIPE, nullptr, &pipe_action), 0);
+  EXPECT_EQ(pipe_action.sa_handler, SIG_IGN);
+  auto ctx = ClientCtx(pki_, TLS1_3_VERSION, TLS1_3_VERSION, false);
+  for (int i = 0; i < 3; ++i) {
+    Conn c(server->port(), ctx.get());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.Send(Get("/big/3000000")));
+    std::this_thread::sleep_for(20ms);  // the server is writing: the socket buffer is full
+    c.Reset();
+  }
+  Conn after(server->port(), ctx.get());
+  ASSERT_TRUE(after.connected());
+  ASSERT_TRUE(after.Send(Get("/big/10")));
+  EXPECT_EQ(after.Read().body, Pattern(10));
+}
+
+// A TLS client that connects and never sends a handshake is dropped at the header deadline,
+// and one that stops in the middle of a request head likewise; both deadlines are the TLS
+// stream's own (SocketTlsStream), not the TCP stream's.
+TEST_F(TlsServerTest, SilentAndStalledTlsClientsAreDisconnected) {
+  ServerConfig config = TlsServerConfig(ClientAuth::kOptional);
+  config.header_timeout = 200ms;
+  auto server = StartServer(std::move(config));
+  ASSERT_TRUE(server);
+  Conn silent(server->port());  // TCP only: no ClientHello
+  ASSERT_TRUE(silent.connected());
+  auto ctx = ClientCtx(pki_, TLS1_3_VERSION, TLS1_3_VERSION, false);
+  Conn stalled(server->port(), ctx.get());
+  ASSERT_TRUE(stalled.connected());
+  ASSERT_TRUE(stalled.Send("GET /big/1 HTTP/1.1\r\nHo"));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(silent.ClosedByPeer());
+  EXPECT_TRUE(stalled.ClosedByPeer());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  // Meanwhile the server still answers others.
+  Conn fine(server->port(), ctx.get());
+  ASSERT_TRUE(fine.Send(Get("/big/2")));
+  EXPECT_EQ(fine.Read().body, Pattern(2));
 }
 
 TEST_F(TlsServerTest, RequiredClientCertificate) {
