@@ -38,7 +38,7 @@
 
 #include "core/crypto/x509.hpp"
 #include "server/http/response_head.hpp"
-#include "server/http/socket_tls_stream.hpp"
+#include "server/http/socket_stream.hpp"
 
 namespace aloft::server::http {
 namespace {
@@ -237,7 +237,7 @@ enum class Phase : std::uint8_t { kHandshake, kIdle, kReadingHead, kBusy };
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  static constexpr bool kTls = !std::is_same_v<Stream, TcpStream>;
+  static constexpr bool kTls = Stream::kTls;
 
   Session(Impl& server, Socket&& socket)
       : server_(server),
@@ -270,27 +270,20 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if constexpr (kTls) {
       return Stream(TcpStream(std::move(socket)), server.tls->native_handle());
     } else {
-      return Stream(std::move(socket));
+      return Stream(TcpStream(std::move(socket)));
     }
   }
 
   TcpStream& Tcp() { return beast::get_lowest_layer(stream_); }
 
-  // The deadline of the operations that start next (see SocketTlsStream for TLS).
-  void ExpiresAt(Clock_::time_point deadline) {
-    if constexpr (kTls) {
-      stream_.expires_at(deadline);
-    } else {
-      Tcp().expires_at(deadline);
-    }
-  }
+  // The deadline of the operations that start next (see SocketStream).
+  void ExpiresAt(Clock_::time_point deadline) { stream_.expires_at(deadline); }
   void ExpiresAfter(Clock_::duration d) { ExpiresAt(Clock_::now() + d); }
 
   void Begin() {
-    if (server_.stopping) return Close();
+    if (server_.stopping || !stream_.ok()) return Close();
     if constexpr (kTls) {
       phase_ = Phase::kHandshake;
-      if (!stream_.ok()) return Close();
       ExpiresAfter(server_.config.header_timeout);
       stream_.async_handshake(
           [self = this->shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
@@ -711,8 +704,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::uint64_t body_bytes_ = 0;
 };
 
-using PlainSession = Session<TcpStream>;
-using TlsSession = Session<SocketTlsStream<TcpStream>>;
+using PlainSession = Session<SocketStream<TcpStream, PlainIo>>;
+using TlsSession = Session<SocketStream<TcpStream, TlsIo>>;
 
 Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
   ssl::context ctx(ssl::context::tls_server);
@@ -794,7 +787,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config, const
     return Fail(Errc::kInvalidArgument, "plain HTTP is not allowed: configure TLS");
   }
   if (config.threads == 0) config.threads = 1;
-  // OpenSSL writes TLS records to the socket with write(2) (SocketTlsStream), which raises
+  // OpenSSL writes TLS records to the socket with write(2) (TlsIo in socket_stream.hpp), which raises
   // SIGPIPE when the peer has gone, and its default action would end the process. Asio's own
   // writes pass MSG_NOSIGNAL; OpenSSL's socket BIO has no such flag. nginx ignores it too.
   std::signal(SIGPIPE, SIG_IGN);

@@ -750,8 +750,8 @@ TEST_F(TlsServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
   ExpectBodiesOfEverySize(c);
 }
 
-// The server writes TLS records to the socket itself (SocketTlsStream); a client that resets
-// the connection in the middle of a large answer must cost that connection only. OpenSSL
+// The server writes TLS records to the socket itself (TlsIo in socket_stream.hpp); a client
+// that resets the connection in the middle of a large answer must cost that connection only. OpenSSL
 // writes with write(2), so a write after the reset has been reported raises SIGPIPE, whose
 // default action ends the process: the server must have set it to be ignored (the full
 // handshake benchmark, thousands of resets, died of it before it was).
@@ -777,7 +777,7 @@ TEST_F(TlsServerTest, AClientThatResetsMidAnswerDoesNotTakeTheServerDown) {
 
 // A TLS client that connects and never sends a handshake is dropped at the header deadline,
 // and one that stops in the middle of a request head likewise; both deadlines are the TLS
-// stream's own (SocketTlsStream), not the TCP stream's.
+// stream's own (SocketStream), not the TCP stream's.
 TEST_F(TlsServerTest, SilentAndStalledTlsClientsAreDisconnected) {
   ServerConfig config = TlsServerConfig(ClientAuth::kOptional);
   config.header_timeout = 200ms;
