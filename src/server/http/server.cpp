@@ -22,8 +22,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -787,8 +787,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(ServerConfig config, const
     return Fail(Errc::kInvalidArgument, "plain HTTP is not allowed: configure TLS");
   }
   if (config.threads == 0) config.threads = 1;
-  // OpenSSL writes TLS records to the socket with write(2) (TlsIo in socket_stream.hpp), which raises
-  // SIGPIPE when the peer has gone, and its default action would end the process. Asio's own
+  // OpenSSL writes TLS records to the socket with write(2) (TlsIo in socket_stream.hpp), which
+  // raises SIGPIPE when the peer has gone, and its default action would end the process. Asio's own
   // writes pass MSG_NOSIGNAL; OpenSSL's socket BIO has no such flag. nginx ignores it too.
   std::signal(SIGPIPE, SIG_IGN);
   auto impl = std::make_unique<Impl>(std::move(config), router, clock);

@@ -751,8 +751,8 @@ TEST_F(TlsServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
 }
 
 // The server writes TLS records to the socket itself (TlsIo in socket_stream.hpp); a client
-// that resets the connection in the middle of a large answer must cost that connection only. OpenSSL
-// writes with write(2), so a write after the reset has been reported raises SIGPIPE, whose
+// that resets the connection in the middle of a large answer must cost that connection only.
+// OpenSSL writes with write(2), so a write after the reset has been reported raises SIGPIPE, whose
 // default action ends the process: the server must have set it to be ignored (the full
 // handshake benchmark, thousands of resets, died of it before it was).
 TEST_F(TlsServerTest, AClientThatResetsMidAnswerDoesNotTakeTheServerDown) {

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <array>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,7 +31,6 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/stream_traits.hpp>
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -229,11 +229,7 @@ class SocketStream {
   bool ok() const noexcept { return nonblocking_ && io_.ok(); }
   executor_type get_executor() noexcept { return tcp_.get_executor(); }
   TcpStream& next_layer() noexcept { return tcp_; }
-  SSL* native_handle() noexcept
-    requires Io::kTls
-  {
-    return io_.native_handle();
-  }
+  SSL* native_handle() noexcept requires Io::kTls { return io_.native_handle(); }
 
   void expires_at(clock_type::time_point deadline) {
     tcp_.expires_at(deadline);  // for reads on the bare socket (the session's linger)
@@ -242,8 +238,7 @@ class SocketStream {
   void expires_after(clock_type::duration d) { expires_at(clock_type::now() + d); }
 
   template <class Handler>
-    requires Io::kTls
-  auto async_handshake(Handler&& handler) {
+  requires Io::kTls auto async_handshake(Handler&& handler) {
     return boost::asio::async_compose<Handler, void(boost::beast::error_code)>(
         Op<Handshake>{*this, {}}, handler, tcp_);
   }
@@ -309,7 +304,8 @@ class SocketStream {
         return Finish(self, first);
       }
       switch (action.Step(s.io_, ec, n)) {
-        case SocketNext::kDone: return Finish(self, first);
+        case SocketNext::kDone:
+          return Finish(self, first);
         case SocketNext::kWaitRead:
           return s.Wait(boost::asio::socket_base::wait_read, std::move(self));
         case SocketNext::kWaitWrite:
@@ -377,8 +373,7 @@ class SocketStream {
 
   TcpStream tcp_;
   Io io_;
-  boost::asio::basic_waitable_timer<clock_type, boost::asio::wait_traits<clock_type>,
-                                    executor_type>
+  boost::asio::basic_waitable_timer<clock_type, boost::asio::wait_traits<clock_type>, executor_type>
       timer_;
   std::shared_ptr<Watch> watch_;
   bool nonblocking_ = false;
