@@ -12,11 +12,12 @@
 //                                     timer for every read and write.
 //
 // Included by server.cpp only (the one translation unit that includes Asio and Beast). It is
-// a Beast AsyncStream for one connection: one read and one write at a time, as Beast and the
-// session issue them. Deadlines work as basic_stream's: expires_at/expires_after apply to the
-// operations that wait after the call, and an operation still waiting at the deadline ends
-// with beast::error::timeout (the socket's wait is cancelled). The timer runs only while an
-// operation actually waits.
+// a Beast AsyncStream for one connection with one operation in flight at a time, which is how
+// the session uses it (it reads a request, answers it, then reads the next; its linger reads
+// go to the bare TCP stream): the deadline timer is shared by all operations. Deadlines work
+// as basic_stream's: expires_at/expires_after apply to the operations that wait after the
+// call, and an operation still waiting at the deadline ends with beast::error::timeout (the
+// socket's wait is cancelled). The timer runs only while an operation actually waits.
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -24,6 +25,7 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <cassert>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -346,6 +348,8 @@ class SocketStream {
 
   template <class Self>
   void Wait(boost::asio::socket_base::wait_type what, Self&& self) {
+    assert(!waiting_ && "one operation in flight at a time (see the class comment)");
+    waiting_ = true;
     Arm();
     tcp_.socket().async_wait(what, std::forward<Self>(self));
   }
@@ -365,6 +369,7 @@ class SocketStream {
 
   // True when the deadline passed while waiting.
   bool Disarm() {
+    waiting_ = false;
     const bool fired = watch_->fired;
     ++watch_->generation;
     if (deadline_ != clock_type::time_point::max()) timer_.cancel();
@@ -377,6 +382,7 @@ class SocketStream {
       timer_;
   std::shared_ptr<Watch> watch_;
   bool nonblocking_ = false;
+  bool waiting_ = false;  // an operation is waiting for the socket
   clock_type::time_point deadline_ = clock_type::time_point::max();
 };
 
