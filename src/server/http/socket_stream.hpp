@@ -25,7 +25,6 @@
 #include <sys/uio.h>
 
 #include <array>
-#include <cassert>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -33,6 +32,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <cassert>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
