@@ -51,16 +51,18 @@ void RateLimiter::MakeRoom(std::chrono::steady_clock::time_point now) {
   if (buckets_.size() < limit_.max_keys) return;
   // More than max_keys keys busy at once: drop the least recently used quarter (at least one),
   // so that the next sweep is max_keys / 4 new keys away.
-  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string_view>> by_age;
+  using Entry = decltype(buckets_)::iterator;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, Entry>> by_age;
   by_age.reserve(buckets_.size());
-  for (const auto& [key, bucket] : buckets_) by_age.emplace_back(bucket.updated, key);
+  for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
+    by_age.emplace_back(it->second.updated, it);
+  }
   const std::size_t drop = std::max<std::size_t>(1, limit_.max_keys / 4);
-  std::nth_element(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(drop - 1),
-                   by_age.end());
-  std::vector<std::string> victims;
-  victims.reserve(drop);
-  for (std::size_t i = 0; i < drop; ++i) victims.emplace_back(by_age[i].second);
-  for (const std::string& key : victims) buckets_.erase(key);
+  const auto oldest_end = by_age.begin() + static_cast<std::ptrdiff_t>(drop);
+  std::nth_element(by_age.begin(), oldest_end - 1, by_age.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Erasing one element leaves the iterators to the others valid.
+  for (auto it = by_age.begin(); it != oldest_end; ++it) buckets_.erase(it->second);
 }
 
 std::size_t RateLimiter::KeyCountForTest() const {

@@ -652,7 +652,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void Discard() {
     if (closed_) return;
-    ExpiresAt(linger_deadline_);
+    // Raw reads on the TCP stream (the bytes are thrown away, TLS or not): its deadline.
+    Tcp().expires_at(linger_deadline_);
     Tcp().async_read_some(net::buffer(discard_),
                           [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                             if (ec) return self->Close();

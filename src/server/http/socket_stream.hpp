@@ -14,7 +14,8 @@
 // Included by server.cpp only (the one translation unit that includes Asio and Beast). It is
 // a Beast AsyncStream for one connection with one operation in flight at a time, which is how
 // the session uses it (it reads a request, answers it, then reads the next; its linger reads
-// go to the bare TCP stream): the deadline timer is shared by all operations. Deadlines work
+// go to the bare TCP stream, under that stream's own deadline): the deadline timer is shared
+// by all operations. Deadlines work
 // as basic_stream's: expires_at/expires_after apply to the operations that wait after the
 // call, and an operation still waiting at the deadline ends with beast::error::timeout (the
 // socket's wait is cancelled). The timer runs only while an operation actually waits.
@@ -31,7 +32,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/stream_traits.hpp>
 #include <cassert>
 #include <cerrno>
 #include <chrono>
@@ -233,10 +233,7 @@ class SocketStream {
   TcpStream& next_layer() noexcept { return tcp_; }
   SSL* native_handle() noexcept requires Io::kTls { return io_.native_handle(); }
 
-  void expires_at(clock_type::time_point deadline) {
-    tcp_.expires_at(deadline);  // for reads on the bare socket (the session's linger)
-    deadline_ = deadline;
-  }
+  void expires_at(clock_type::time_point deadline) { deadline_ = deadline; }
   void expires_after(clock_type::duration d) { expires_at(clock_type::now() + d); }
 
   template <class Handler>
