@@ -72,6 +72,18 @@ timeout_seconds = 10
   Release v2_;
 };
 
+// gnutls_init_skip.cpp: GnuTLS, which Debian's libcurl4 loads for protocols the agent never
+// uses, must not initialise itself in the agent. With GNUTLS_DEBUG_LEVEL set, its
+// initialisation announces itself on stderr ("gnutls[2]: Enabled GnuTLS ... logging").
+TEST_F(AgentCliTest, GnuTlsIsNotInitialisedOnLoad) {
+  auto run =
+      aloft::testing::RunProcess({"/usr/bin/env", "GNUTLS_DEBUG_LEVEL=3",
+                                  (aloft::testing::BinDir() / "aloft-agent").string(), "--help"});
+  ASSERT_TRUE(run) << run.error().ToString();
+  EXPECT_EQ(run->exit_code, 0) << run->output;
+  EXPECT_EQ(run->output.find("gnutls["), std::string::npos) << run->output;
+}
+
 TEST_F(AgentCliTest, DemoLoopUpdateRebootCommit) {
   auto status = Agent({"status", "--json"});
   ASSERT_EQ(status.exit_code, 0) << status.output;
