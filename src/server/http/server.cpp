@@ -172,21 +172,27 @@ struct HttpServer::Impl {
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
 
   // Declared after everything sessions use, so the io_contexts (and the sessions their
-  // pending handlers own) are destroyed first. One per I/O thread, and one more for the
-  // acceptor, whose thread only accepts and deals the new connections out in turn: accepting
-  // must not wait for a handler. A handler that blocks holds its thread and so delays the
-  // other connections on it (the price of running without strands).
+  // pending handlers own) are destroyed first. One per I/O thread and, with more than one I/O
+  // thread, one more for the acceptor, whose thread only accepts and deals the new connections
+  // out in turn: accepting must not wait for a handler (a login's Argon2 takes a while), and
+  // a handler that blocks holds only its own thread's connections (the price of running
+  // without strands). With a single I/O thread every connection waits for that thread anyway,
+  // so it accepts them itself, as a single nginx worker does: the hand-over between two
+  // threads cost 4% of the server's CPU per full TLS handshake (bench/README.md, session 11).
   std::optional<ssl::context> tls;
-  std::vector<std::unique_ptr<net::io_context>> contexts;  // contexts.back() is the acceptor's
+  std::vector<std::unique_ptr<net::io_context>> contexts;  // the I/O threads' first
+  std::size_t io_contexts = 0;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
-  std::optional<Acceptor> acceptor;
-  std::size_t next_context = 0;  // touched only by the acceptor's handlers
+  std::optional<Acceptor> acceptor;  // on contexts.back()
+  std::size_t next_context = 0;      // touched only by the acceptor's handlers
   std::uint16_t port = 0;
   std::vector<std::thread> threads;
 
   Impl(ServerConfig c, const Router& r, const Clock& clock) : config(std::move(c)), router(r) {
     // Concurrency hint 1: each io_context is run by one thread (posting from others is safe).
-    for (unsigned i = 0; i <= config.threads; ++i) {
+    io_contexts = config.threads;
+    const std::size_t count = io_contexts == 1 ? 1 : io_contexts + 1;
+    for (std::size_t i = 0; i < count; ++i) {
       contexts.push_back(std::make_unique<net::io_context>(1));
     }
     acceptor.emplace(contexts.back()->get_executor());
@@ -201,8 +207,8 @@ struct HttpServer::Impl {
 
   ~Impl() {
     // A pending accept, owned by the acceptor's context, holds the new connection's socket,
-    // which belongs to an I/O thread's context: destroy the acceptor's context first, or that
-    // socket would outlive its context's services.
+    // which may belong to an I/O thread's context: destroy the acceptor first, or that socket
+    // could outlive its context's services.
     acceptor.reset();
     work.clear();
     while (!contexts.empty()) contexts.pop_back();
@@ -351,6 +357,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     phase_ = Phase::kBusy;
     started_ = Clock_::now();
+    request_read_whole_ = false;
     request_.Clear();
     method_name_.clear();
     route_ = nullptr;
@@ -377,6 +384,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     // Early answers can keep the connection only when no unread body follows the head.
     const bool no_body = head_parser_->is_done();
+    request_read_whole_ = no_body;
     const bool keep = no_body && head.keep_alive();
     keep_alive_request_ = head.keep_alive();
 
@@ -471,6 +479,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       }
       return Close();
     }
+    request_read_whole_ = true;
     if (file_parser_) {
       beast::error_code close_ec;
       file_parser_->get().body().file().close(close_ec);
@@ -640,8 +649,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // After a response that ends the connection: stop sending, then read and discard what the
   // client is still sending (an oversized body) for a moment before closing. Closing with
   // unread bytes would make the kernel send a reset, and the client might lose the response.
+  // When the whole request was read and nothing more has come, there is nothing to wait for
+  // (nginx's `lingering_close on` makes the same call): the common `Connection: close`
+  // request closes at once, which spared a TLS connection a shutdown, a read, an epoll change
+  // and a timer, about 4% of the server's CPU per full handshake (bench/README.md, session 11).
   void LingerClose() {
     if (closed_) return;
+    if (request_read_whole_ && NothingMoreToRead()) return Close();
     beast::error_code ec;
     Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
@@ -661,14 +675,25 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                           });
   }
 
+  // No bytes of the client's are waiting: not in our buffer, not in OpenSSL's, not in the
+  // kernel's receive queue (FIONREAD). A client that sends after `Connection: close` may lose
+  // the response, as RFC 9112 section 9.6 warns it.
+  bool NothingMoreToRead() {
+    if (buffer_.size() > 0) return false;
+    if constexpr (kTls) {
+      if (SSL_has_pending(stream_.native_handle()) == 1) return false;
+    }
+    beast::error_code ec;
+    const std::size_t queued = Tcp().socket().available(ec);
+    return !ec && queued == 0;
+  }
+
   // Closes the TCP connection (for TLS without close_notify: every response is delimited by
   // Content-Length, so a truncation is visible to the client anyway).
   void Close() {
     if (closed_) return;
     closed_ = true;
-    beast::error_code ec;
-    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
-    Tcp().close();
+    Tcp().close();  // a FIN after what is queued, or a reset when unread bytes remain
   }
 
   Impl& server_;
@@ -700,6 +725,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   const Route* route_ = nullptr;
   RouteParams params_;
   bool keep_alive_request_ = false;
+  bool request_read_whole_ = false;  // head and body, so a closing answer need not linger
   Clock_::time_point started_{};
   int status_ = 0;
   std::uint64_t body_bytes_ = 0;
@@ -753,7 +779,7 @@ Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
 
 void HttpServer::Impl::Accept() {
   net::io_context& home = *contexts[next_context];
-  next_context = (next_context + 1) % (contexts.size() - 1);
+  next_context = (next_context + 1) % io_contexts;
   acceptor->async_accept(home.get_executor(), [this](beast::error_code ec, Socket socket) {
     OnAccept(ec, std::move(socket));
   });

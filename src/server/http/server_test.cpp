@@ -429,6 +429,42 @@ TEST_F(ServerTest, MalformedRequestGets400AndClose) {
   EXPECT_TRUE(c.ClosedByPeer());
 }
 
+// Waits up to `limit` for the server's open connections to reach `count`.
+bool ConnectionsReach(const HttpServer& server, std::size_t count,
+                      std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (server.ConnectionCountForTest() != count) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// A `Connection: close` request that was read whole, with nothing sent after it, is closed
+// as soon as it is answered (the client still holds its end); bytes that follow it make the
+// server linger (about a second), reading and discarding them, so that they cannot turn the
+// close into a reset that could destroy the answer at the client.
+TEST_F(ServerTest, AClosingAnswerLingersOnlyWhenMoreBytesCame) {
+  auto server = StartServer(PlainConfig());
+  ASSERT_TRUE(server);
+  {
+    Conn c(server->port());
+    ASSERT_TRUE(c.Send(Get("/api/v1/devices/a", "Connection: close\r\n")));
+    EXPECT_EQ(c.Read().status, 200);
+    EXPECT_TRUE(c.ClosedByPeer());
+    EXPECT_TRUE(ConnectionsReach(*server, 0, 500ms)) << server->ConnectionCountForTest();
+  }
+  {
+    Conn c(server->port());
+    ASSERT_TRUE(c.Send(Get("/api/v1/devices/a", "Connection: close\r\n") + Get("/more")));
+    EXPECT_EQ(c.Read().status, 200);
+    EXPECT_TRUE(c.ClosedByPeer());  // the server's FIN: it sends no more
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(server->ConnectionCountForTest(), 1u);  // still reading what the client sent
+    EXPECT_TRUE(ConnectionsReach(*server, 0, 3s));
+  }
+}
+
 TEST_F(ServerTest, OversizeBodyIs413BeforeTheHandler) {
   auto server = StartServer(PlainConfig());
   ASSERT_TRUE(server);
@@ -739,6 +775,18 @@ TEST_F(TlsServerTest, Tls13And12WorkTls11IsRefused) {
     Conn c(server->port(), ctx.get());
     EXPECT_FALSE(c.connected());
   }
+}
+
+TEST_F(TlsServerTest, AClosingAnswerToAWholeRequestClosesAtOnce) {
+  auto server = StartServer(TlsServerConfig(ClientAuth::kOptional));
+  ASSERT_TRUE(server);
+  auto ctx = ClientCtx(pki_, TLS1_3_VERSION, TLS1_3_VERSION, false);
+  Conn c(server->port(), ctx.get());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Get("/whoami", "Connection: close\r\n")));
+  EXPECT_EQ(c.Read().status, 200);
+  EXPECT_TRUE(c.ClosedByPeer());
+  EXPECT_TRUE(ConnectionsReach(*server, 0, 500ms)) << server->ConnectionCountForTest();
 }
 
 TEST_F(TlsServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
