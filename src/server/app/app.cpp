@@ -134,6 +134,7 @@ Result<std::unique_ptr<Aloftd>> Aloftd::Start(const config::ServerConfig& config
     tls.certificate_chain_file = config.tls_cert_file;
     tls.private_key_file = config.tls_key_file;
     tls.client_ca_file = config.tls_client_ca_file;
+    tls.session_tickets = config.tls_session_tickets;
     tls.client_auth = config.client_certs == config::ClientCertMode::kRequired
                           ? http::ClientAuth::kRequired
                       : config.client_certs == config::ClientCertMode::kOptional

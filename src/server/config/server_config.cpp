@@ -134,6 +134,14 @@ const std::vector<Key>& Keys() {
          else return Fail(Errc::kInvalidArgument, "must be none, optional or required");
          return Ok();
        }},
+      {"tls", "session_tickets",
+       "TLS 1.3 session tickets per full handshake, 0-8 (default 1; 0: no resumption by ticket)",
+       [](ServerConfig& c, std::string_view v) -> Status {
+         std::int64_t n = 0;
+         if (Status s = ParseInt(v, 0, 8, n); !s) return s;
+         c.tls_session_tickets = static_cast<unsigned>(n);
+         return Ok();
+       }},
       {"storage", "data_dir", "database, blobs and secrets (default /var/lib/aloftd; mode 0700)",
        [](ServerConfig& c, std::string_view v) -> Status {
          if (v.empty()) return Fail(Errc::kInvalidArgument, "must not be empty");

@@ -20,8 +20,8 @@ struct ServerConfig {
   // [server]
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 8443;
-  std::string public_url;             // how devices reach us; the audience of device auth
-  bool behind_tls_proxy = false;      // plain HTTP here, TLS terminated by a proxy in front
+  std::string public_url;         // how devices reach us; the audience of device auth
+  bool behind_tls_proxy = false;  // plain HTTP here, TLS terminated by a proxy in front
   unsigned threads = 2;
   // The per-request access log on stderr. Errors and security events are logged either way;
   // off suits a proxy in front that logs requests already (and the check-in benchmark, whose
@@ -34,6 +34,7 @@ struct ServerConfig {
   std::filesystem::path tls_key_file;
   std::filesystem::path tls_client_ca_file;  // mutual TLS for devices (optional)
   ClientCertMode client_certs = ClientCertMode::kNone;
+  unsigned tls_session_tickets = 1;  // TLS 1.3 tickets per full handshake (http::TlsConfig)
 
   // [storage]
   std::filesystem::path data_dir = "/var/lib/aloftd";

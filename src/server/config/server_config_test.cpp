@@ -1,8 +1,7 @@
 #include "server/config/server_config.hpp"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -40,6 +39,7 @@ cert_file = "/etc/aloftd/cert.pem"
 key_file = "/etc/aloftd/key.pem"
 client_ca_file = "/etc/aloftd/devices-ca.pem"
 client_certificates = "optional"
+session_tickets = 2
 [storage]
 data_dir = "/srv/aloftd"
 [limits]
@@ -53,6 +53,7 @@ device_token_lifetime_seconds = 600
   EXPECT_EQ(c->threads, 4u);
   EXPECT_FALSE(c->access_log);
   EXPECT_EQ(c->client_certs, ClientCertMode::kOptional);
+  EXPECT_EQ(c->tls_session_tickets, 2u);
   EXPECT_EQ(c->database_path(), "/srv/aloftd/aloft.db");
   EXPECT_DOUBLE_EQ(c->per_ip_requests_per_second, 20.5);
   EXPECT_EQ(c->device_token_lifetime, std::chrono::seconds(600));
@@ -62,6 +63,7 @@ TEST(ServerConfig, AccessLogIsOnByDefault) {
   auto c = Parse("[server]\nlisten = \"127.0.0.1:8443\"\n");
   ASSERT_TRUE(c) << c.error().ToString();
   EXPECT_TRUE(c->access_log);
+  EXPECT_EQ(c->tls_session_tickets, 1u);
 }
 
 TEST(ServerConfig, ErrorsNameTheKey) {
@@ -73,6 +75,8 @@ TEST(ServerConfig, ErrorsNameTheKey) {
             std::string::npos)
       << "typos are errors, not silent defaults";
   EXPECT_NE(Parse("[tls]\nclient_certificates = \"maybe\"").error().message().find("none"),
+            std::string::npos);
+  EXPECT_NE(Parse("[tls]\nsession_tickets = 9").error().message().find("tls.session_tickets"),
             std::string::npos);
   EXPECT_NE(Parse("[server\n").error().message().find("aloftd.toml:"), std::string::npos);
   EXPECT_FALSE(Parse("listen = 5"));

@@ -744,6 +744,9 @@ Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
     return Fail(Errc::kInternal, "cannot require TLS 1.2");
   }
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_num_tickets(native, tls.session_tickets) != 1) {
+    return Fail(Errc::kInternal, "cannot set the number of TLS session tickets");
+  }
   if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
     return Fail(Errc::kInternal, "cannot set the TLS 1.2 cipher list");
   }

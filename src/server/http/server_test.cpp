@@ -47,7 +47,8 @@ struct Reply {
 // A blocking client connection, plain or TLS.
 class Conn {
  public:
-  explicit Conn(std::uint16_t port, SSL_CTX* tls = nullptr) {
+  // With `resume`, the TLS client offers that session.
+  explicit Conn(std::uint16_t port, SSL_CTX* tls = nullptr, SSL_SESSION* resume = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -58,6 +59,7 @@ class Conn {
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     if (connected_ && tls != nullptr) {
       ssl_ = SSL_new(tls);
+      if (resume != nullptr) SSL_set_session(ssl_, resume);
       SSL_set_fd(ssl_, fd_);
       connected_ = SSL_connect(ssl_) == 1;
       ERR_clear_error();
@@ -118,6 +120,12 @@ class Conn {
     reply.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
     return reply;
+  }
+
+  // Ends TLS cleanly (close_notify). OpenSSL marks the client's session, and so the newest
+  // ticket, as not resumable when the connection is freed without it.
+  void CloseNotify() {
+    if (ssl_ != nullptr) SSL_shutdown(ssl_);
   }
 
   // Ends the connection with a reset (SO_LINGER 0), unread data and all.
@@ -787,6 +795,45 @@ TEST_F(TlsServerTest, AClosingAnswerToAWholeRequestClosesAtOnce) {
   EXPECT_EQ(c.Read().status, 200);
   EXPECT_TRUE(c.ClosedByPeer());
   EXPECT_TRUE(ConnectionsReach(*server, 0, 500ms)) << server->ConnectionCountForTest();
+}
+
+// Session tickets (TlsConfig::session_tickets): the configured number arrives after a full
+// handshake, and a ticket resumes the next connection, which gets a fresh one in turn.
+TEST_F(TlsServerTest, SessionTicketsAsConfiguredResumeTheNextConnection) {
+  for (unsigned tickets : {0u, 1u, 2u}) {
+    ServerConfig config = TlsServerConfig(ClientAuth::kNone);
+    config.tls->session_tickets = tickets;
+    auto server = StartServer(std::move(config));
+    ASSERT_TRUE(server);
+    auto ctx = ClientCtx(pki_, TLS1_3_VERSION, TLS1_3_VERSION, false);
+    // The client keeps every ticket that arrives, newest last.
+    static std::vector<SSL_SESSION*> received;
+    received.clear();
+    SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(ctx.get(), [](SSL*, SSL_SESSION* session) {
+      received.push_back(session);
+      return 1;  // the client keeps the reference
+    });
+    {
+      Conn c(server->port(), ctx.get());
+      ASSERT_TRUE(c.connected());
+      ASSERT_TRUE(c.Send(Get("/whoami")));
+      EXPECT_EQ(c.Read().status, 200);  // the tickets precede the answer
+      EXPECT_FALSE(SSL_session_reused(c.ssl()));
+      c.CloseNotify();
+    }
+    EXPECT_EQ(received.size(), tickets);
+    if (tickets > 0) {
+      Conn again(server->port(), ctx.get(), received.back());
+      ASSERT_TRUE(again.connected());
+      ASSERT_TRUE(again.Send(Get("/whoami")));
+      EXPECT_EQ(again.Read().status, 200);
+      EXPECT_TRUE(SSL_session_reused(again.ssl()));
+      EXPECT_EQ(received.size(), tickets + 1);  // OpenSSL replaces the used one
+    }
+    for (SSL_SESSION* session : received) SSL_SESSION_free(session);
+    received.clear();
+  }
 }
 
 TEST_F(TlsServerTest, InMemoryBodiesOfEverySizeArriveWhole) {
