@@ -180,7 +180,7 @@ struct HttpServer::Impl {
   // so it accepts them itself, as a single nginx worker does: the hand-over between two
   // threads cost 4% of the server's CPU per full TLS handshake (bench/README.md, session 11).
   std::optional<ssl::context> tls;
-  std::vector<std::unique_ptr<net::io_context>> contexts;  // the I/O threads' first
+  std::vector<std::unique_ptr<net::io_context>> contexts;  // the I/O threads', then any acceptor's
   std::size_t io_contexts = 0;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::optional<Acceptor> acceptor;  // on contexts.back()
