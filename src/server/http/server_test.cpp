@@ -823,6 +823,8 @@ TEST_F(TlsServerTest, SessionTicketsAsConfiguredResumeTheNextConnection) {
       c.CloseNotify();
     }
     EXPECT_EQ(received.size(), tickets);
+    // No 0-RTT: a ticket never lets a client send replayable early data.
+    for (SSL_SESSION* session : received) EXPECT_EQ(SSL_SESSION_get_max_early_data(session), 0u);
     if (tickets > 0) {
       Conn again(server->port(), ctx.get(), received.back());
       ASSERT_TRUE(again.connected());
