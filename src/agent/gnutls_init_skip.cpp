@@ -2,7 +2,8 @@
 // through them GnuTLS, whose library constructor initialises it on load (entropy, the ASN.1
 // tables, CPU feature probes, the system priority file) before main() runs. The agent never
 // uses GnuTLS: every TLS byte it handles goes through OpenSSL. That start-up work cost
-// 0.8 MiB of peak RSS in bench/install/run_install.sh (19.5 -> 18.7 MiB at 64 MiB).
+// 0.8 MiB of peak RSS in bench/install/run_install.sh (19.5 -> 18.6 MiB, medians of 3 runs
+// at 64 and 256 MiB).
 //
 // GnuTLS's documented way out (GNUTLS_SKIP_GLOBAL_INIT in gnutls.h) is a strong definition
 // of this weak hook in the program; the constructor asks it first. It is safe whatever links
