@@ -9,6 +9,7 @@
 #   come from, default BUILD), REPEAT (runs per tool and size, default 1;
 #   the table shows the median), ALOFT_IBENCH_KEEP=1 keeps the work directory,
 #   ALOFT_IBENCH_TOOLS (default "dd stream swupdate rauc aloft"), BENCH_TMPDIR (default /var/tmp),
+#   ALOFT_IBENCH_ZSTD_LEVEL (default 19, aloftctl's; also rauc's squashfs level),
 #   ALOFT_IBENCH_PERF=DIR runs the agent under `perf record -g` into DIR/aloft-SIZE.data (for
 #   finding where its time goes; the figures of such a run include perf's overhead),
 #   ALOFT_IBENCH_AGENT_TOML: lines appended to the agent's configuration, e.g.
@@ -33,6 +34,8 @@ if [[ -n ${SERVER_BUILD:-} ]]; then
 fi
 repeat=${REPEAT:-1}
 tools=${ALOFT_IBENCH_TOOLS:-"dd stream swupdate rauc aloft"}
+# aloftctl's default level; rauc's squashfs gets the same one (swupdate gets the artifact itself)
+zstd_level=${ALOFT_IBENCH_ZSTD_LEVEL:-19}
 sizes=("$@")
 ((${#sizes[@]})) || sizes=(64 256 1024)
 for b in "$server_bin/aloftd" "$server_bin/aloftctl" "$bin/aloft-agent"; do
@@ -123,7 +126,7 @@ ctl repo director-root --output "$work/operator/director-root.json" > /dev/null
 # One release per size, each for its own hardware id, so that each device gets exactly one.
 for size in "${sizes[@]}"; do
   ctl release create "$work/images/os-$size.img" --name "os-$size.img.zst" --version "$size.0.0" \
-    --hardware "bench-$size" --security-counter 1 > /dev/null
+    --hardware "bench-$size" --security-counter 1 --zstd-level "$zstd_level" > /dev/null
 done
 ctl release sign --key "$work/operator/repo/keys"/targets-*.pem > /dev/null
 ctl release upload > /dev/null
@@ -341,7 +344,7 @@ format=plain
 filename=rootfs.img
 EOF
   rauc bundle --cert="$work/pki/signer.pem" --key="$work/pki/signer.key" \
-    --keyring="$work/pki/ca.pem" --mksquashfs-args="-comp zstd -Xcompression-level 10" \
+    --keyring="$work/pki/ca.pem" --mksquashfs-args="-comp zstd -Xcompression-level $zstd_level" \
     "$dir" "$work/rauc/bundle-$size.raucb" > "$work/rauc/bundle-$size.log" 2>&1 \
     || { log "rauc bundle: $(tail -n 3 "$work/rauc/bundle-$size.log")"; return 1; }
   rm -rf "$dir"

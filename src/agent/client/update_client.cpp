@@ -310,8 +310,8 @@ Result<CheckResult> UpdateClient::Act(const wire::CheckInResponse& checkin) {
 
   auto booted = Booted();
   if (!booted) return Fail(std::move(booted).error());
-  auto plan = install::MakeInstallPlan(approved.target, approved.image.payload, deps_.config.slots,
-                                       *booted);
+  auto plan = install::MakeInstallPlan(approved.target, approved.image.payload,
+                                       approved.image.chunks, deps_.config.slots, *booted);
   if (!plan) return Refuse(assignment, plan.error());
   const std::uint64_t max = deps_.config.limits.max_image_bytes;
   if (plan->image_length > max || static_cast<std::uint64_t>(plan->artifact_length) > max) {
@@ -355,14 +355,14 @@ std::optional<UpdateClient::DeltaAttempt> UpdateClient::PlanDelta(
                                                  : Lower(record().installed.sha256).substr(0, 16));
     return std::nullopt;
   }
-  auto plan = install::MakeDeltaInstallPlan(full, offered.target, offered.info, deps_.config.slots,
-                                            booted);
+  auto plan =
+      install::MakeDeltaInstallPlan(full, offered.target, offered.info, deps_.config.slots, booted);
   if (!plan) {
     why_not = "delta " + offered.target_path + ": " + plan.error().message();
     return std::nullopt;
   }
-  auto url = uptane_client::TargetUrl(deps_.config.server_url, offered.target_path,
-                                      offered.target.hashes);
+  auto url =
+      uptane_client::TargetUrl(deps_.config.server_url, offered.target_path, offered.target.hashes);
   if (!url) {
     why_not = "delta " + offered.target_path + ": " + url.error().message();
     return std::nullopt;
@@ -417,11 +417,10 @@ Result<CheckResult> UpdateClient::Install(const core::uptane::ApprovedImage& app
       ProgressReporter delta_progress(deps_.reports, deps_.clock, assignment.deployment_id,
                                       static_cast<std::uint64_t>(delta->plan.artifact_length),
                                       deps_.config.download.progress_interval);
-      Status applied = installer.Run(
-          delta->plan, delta->source,
-          [&delta_progress](std::uint64_t artifact, std::uint64_t) {
-            delta_progress.OnProgress(artifact);
-          });
+      Status applied = installer.Run(delta->plan, delta->source,
+                                     [&delta_progress](std::uint64_t artifact, std::uint64_t) {
+                                       delta_progress.OnProgress(artifact);
+                                     });
       if (Status gone = deps_.download.Discard(delta->request.sha256); !gone) {
         Log(gone.error().message());
       }
@@ -429,20 +428,18 @@ Result<CheckResult> UpdateClient::Install(const core::uptane::ApprovedImage& app
         by_delta = true;
         return applied;
       }
-      ReportDeltaFallback(assignment, "delta " + delta->target_path + " failed: " +
-                                          applied.error().message());
+      ReportDeltaFallback(assignment,
+                          "delta " + delta->target_path + " failed: " + applied.error().message());
     }
-    Status installed =
-        installer.Run(plan, source, [&progress](std::uint64_t artifact, std::uint64_t) {
-          progress.OnProgress(artifact);
-        });
+    Status installed = installer.Run(
+        plan, source,
+        [&progress](std::uint64_t artifact, std::uint64_t) { progress.OnProgress(artifact); });
     // Retried below (transient, or bytes from the spool) with attempts left: not "failed" yet.
     if (!installed && deps_.machine_reports != nullptr) {
       const bool spooled = deps_.download.stats().replayed > 0;
-      deps_.machine_reports->SetRetrying(
-          (!IsPermanent(installed.error().code()) || spooled) &&
-          !assignment.deployment_id.empty() &&
-          record().attempt < deps_.config.max_update_attempts);
+      deps_.machine_reports->SetRetrying((!IsPermanent(installed.error().code()) || spooled) &&
+                                         !assignment.deployment_id.empty() &&
+                                         record().attempt < deps_.config.max_update_attempts);
     }
     return installed;
   });
@@ -451,10 +448,10 @@ Result<CheckResult> UpdateClient::Install(const core::uptane::ApprovedImage& app
   if (updated) {
     if (Status gone = deps_.download.Discard(sha); !gone) Log(gone.error().message());
     if (auto sent = FlushReports(); !sent) Log("reports: " + sent.error().message());
-    const std::string how =
-        by_delta ? " by delta (" + std::to_string(delta->plan.artifact_length) + " bytes for a " +
-                       std::to_string(plan.image_length) + "-byte image)"
-                 : "";
+    const std::string how = by_delta ? " by delta (" + std::to_string(delta->plan.artifact_length) +
+                                           " bytes for a " + std::to_string(plan.image_length) +
+                                           "-byte image)"
+                                     : "";
     return CheckResult{Outcome::kRebootRequested, "installed version " + approved.image.version +
                                                       how + " into " + SlotText(plan.target.id) +
                                                       "; reboot to try it"};
@@ -510,8 +507,8 @@ Result<CheckResult> UpdateClient::InstallBundle(bundle::BundleReader& reader) {
   }
   auto booted = Booted();
   if (!booted) return Fail(std::move(booted).error());
-  auto plan = install::MakeInstallPlan(approved.target, approved.image.payload, deps_.config.slots,
-                                       *booted);
+  auto plan = install::MakeInstallPlan(approved.target, approved.image.payload,
+                                       approved.image.chunks, deps_.config.slots, *booted);
   if (!plan) return CheckResult{Outcome::kRefused, plan.error().message()};
   const std::string member = verified->artifact_member;
   const std::string sha = ArtifactSha256(approved);

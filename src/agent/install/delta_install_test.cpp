@@ -74,7 +74,7 @@ class DeltaInstallTest : public testing::TempDirTest {
             core::crypto::Sha256Hex(new_), static_cast<std::int64_t>(new_.size())};
   }
   InstallPlan FullPlan() {
-    auto plan = MakeInstallPlan(TargetFor(new_), std::nullopt, pair_, SlotId::kA);
+    auto plan = MakeInstallPlan(TargetFor(new_), std::nullopt, std::nullopt, pair_, SlotId::kA);
     EXPECT_TRUE(plan) << plan.error().ToString();
     return plan ? *plan : InstallPlan{};
   }

@@ -16,8 +16,7 @@ namespace {
 // Reports progress after every chunk the source pushes, then passes the chunk on.
 class ProgressWriter final : public core::io::Writer {
  public:
-  ProgressWriter(core::io::Writer& next, const ProgressFn& progress,
-                 const slots::SlotWriter& slot)
+  ProgressWriter(core::io::Writer& next, const ProgressFn& progress, const slots::SlotWriter& slot)
       : next_(next), progress_(progress), slot_(slot) {}
   Status Write(ByteView data) override {
     if (auto ok = next_.Write(data); !ok) return ok;
@@ -70,14 +69,23 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
     after_artifact = patch.get();
   }
 
+  std::optional<ChunkVerifyingWriter> chunks;
+  if (plan.artifact_chunks) {
+    chunks.emplace(*plan.artifact_chunks, *after_artifact);
+    after_artifact = &*chunks;
+  }
   auto verifier = core::metadata::PayloadVerifier::Create("artifact", plan.artifact_length,
                                                           plan.artifact_hashes);
   if (!verifier) return Fail(std::move(verifier).error());
   VerifyingWriter artifact(std::move(*verifier), *after_artifact);
   ProgressWriter head(artifact, progress, *slot);
 
-  if (auto pushed = source(head); !pushed) return Fail(std::move(pushed).error().WithContext("install"));
+  if (auto pushed = source(head); !pushed)
+    return Fail(std::move(pushed).error().WithContext("install"));
   if (auto ok = artifact.Finish(); !ok) return Fail(std::move(ok).error().WithContext("artifact"));
+  if (chunks) {
+    if (auto ok = chunks->Finish(); !ok) return Fail(std::move(ok).error().WithContext("artifact"));
+  }
   if (zstd) {
     if (auto ok = zstd->Finish(); !ok) return Fail(std::move(ok).error().WithContext("decompress"));
   }

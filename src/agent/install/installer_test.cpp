@@ -3,7 +3,6 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 #include "agent/install/installer.hpp"
-#include "agent/install/chunked_source_for_tests.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -18,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/install/chunked_source_for_tests.hpp"
 #include "agent/install/plan.hpp"
 #include "agent/install/stream_writers.hpp"
 #include "agent/slots/simulated_bootloader.hpp"
@@ -78,6 +78,17 @@ core::uptane::PayloadInfo PayloadFor(ByteView image, std::string compression) {
   return payload;
 }
 
+// The signed per-chunk digests of `artifact` in `size`-byte chunks.
+core::uptane::ChunkInfo ChunksFor(ByteView artifact, std::size_t size) {
+  core::uptane::ChunkInfo chunks;
+  chunks.size = static_cast<std::int64_t>(size);
+  for (std::size_t at = 0; at < artifact.size(); at += size) {
+    chunks.sha256.push_back(
+        core::crypto::Sha256Hex(artifact.subspan(at, std::min(size, artifact.size() - at))));
+  }
+  return chunks;
+}
+
 class InstallerTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
@@ -91,8 +102,9 @@ class InstallerTest : public testing::TempDirTest {
     ASSERT_TRUE(posix::AtomicWriteFile(pair_.b.device, AsBytes("old b")));
   }
 
-  InstallPlan Plan(const Bytes& artifact, const std::optional<core::uptane::PayloadInfo>& payload) {
-    auto plan = MakeInstallPlan(TargetFor(artifact), payload, pair_, SlotId::kA);
+  InstallPlan Plan(const Bytes& artifact, const std::optional<core::uptane::PayloadInfo>& payload,
+                   const std::optional<core::uptane::ChunkInfo>& chunks = std::nullopt) {
+    auto plan = MakeInstallPlan(TargetFor(artifact), payload, chunks, pair_, SlotId::kA);
     EXPECT_TRUE(plan) << plan.error().ToString();
     return plan ? *plan : InstallPlan{};
   }
@@ -192,8 +204,8 @@ std::vector<std::size_t> ZstdBlockHeaders(const Bytes& artifact) {
   const bool single_segment = (fhd & 0x20) != 0;
   const std::size_t dict_id_sizes[] = {0, 1, 2, 4};
   const std::size_t content_size_sizes[] = {single_segment ? 1U : 0U, 2, 4, 8};
-  std::size_t at = 5 + (single_segment ? 0 : 1) + dict_id_sizes[fhd & 3] +
-                   content_size_sizes[fhd >> 6];
+  std::size_t at =
+      5 + (single_segment ? 0 : 1) + dict_id_sizes[fhd & 3] + content_size_sizes[fhd >> 6];
   for (;;) {
     headers.push_back(at);
     const std::uint32_t header = static_cast<std::uint32_t>(artifact.at(at)) |
@@ -254,6 +266,56 @@ TEST_F(InstallerTest, TamperedStreamStopsTheWriteEarly) {
   EXPECT_LT(pushed, tampered.size() / 2);
   EXPECT_LT(to_slot, image.size() / 2) << "the slot got only what came before the tampering";
   ExpectUntouched(before);
+}
+
+TEST_F(InstallerTest, SignedChunkDigestsStopAFlippedDataByteWithinItsChunk) {
+  // Random data compresses to raw blocks, which zstd copies without any check of its own: a
+  // flipped byte in one is invisible until the whole artifact's hash at the end of the stream,
+  // unless the release signs per-chunk digests.
+  const Bytes image = RandomImage(8 << 20);
+  const Bytes artifact = Compress(image);
+  constexpr std::size_t kChunkSize = 64 << 10;
+  const std::size_t where = artifact.size() / 4 + 1000;
+  Bytes tampered = artifact;
+  tampered[where] ^= 0x10;
+
+  constexpr std::size_t kPiece = 65521;  // the network's pieces do not line up with chunks
+  const auto install = [&](const InstallPlan& plan, std::size_t& pushed) {
+    pushed = 0;
+    const ArtifactSource counting = [&](core::io::Writer& sink) -> Status {
+      ByteView rest = tampered;
+      while (!rest.empty()) {
+        const std::size_t n = std::min(kPiece, rest.size());
+        if (auto ok = sink.Write(rest.first(n)); !ok) return ok;
+        pushed += n;
+        rest = rest.subspan(n);
+      }
+      return Ok();
+    };
+    return Installer(*boot_).Run(plan, counting);
+  };
+  const slots::BootState before = State();
+
+  std::size_t pushed = 0;
+  Status failed = install(Plan(artifact, PayloadFor(image, "zstd")), pushed);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(pushed, tampered.size()) << "without chunk digests, only the end catches it";
+
+  failed =
+      install(Plan(artifact, PayloadFor(image, "zstd"), ChunksFor(artifact, kChunkSize)), pushed);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Errc::kVerificationFailed) << failed.error().ToString();
+  const std::size_t chunk = where / kChunkSize;
+  EXPECT_NE(failed.error().message().find("chunk " + std::to_string(chunk)), std::string::npos)
+      << failed.error().ToString();
+  EXPECT_LT(pushed, (chunk + 1) * kChunkSize) << "the piece that completed the chunk was refused";
+  ExpectUntouched(before);
+
+  // The untampered artifact installs with the same digests.
+  tampered = artifact;
+  ASSERT_TRUE(
+      install(Plan(artifact, PayloadFor(image, "zstd"), ChunksFor(artifact, kChunkSize)), pushed));
+  EXPECT_EQ(SlotBytes(SlotId::kB), image);
 }
 
 TEST_F(InstallerTest, WrongImageDigestFailsBeforeTrialBoot) {
@@ -498,7 +560,7 @@ TEST(InstallPlanTest, RefusesBadInputs) {
   const core::metadata::TargetFile target = TargetFor(image);
   const core::uptane::PayloadInfo payload = PayloadFor(image, "none");
 
-  auto plan = MakeInstallPlan(target, payload, pair, SlotId::kB);
+  auto plan = MakeInstallPlan(target, payload, std::nullopt, pair, SlotId::kB);
   ASSERT_TRUE(plan) << plan.error().ToString();
   EXPECT_EQ(plan->target.device, "/dev/mmcblk0p2");
   EXPECT_EQ(plan->image_length, 100U);
@@ -508,7 +570,7 @@ TEST(InstallPlanTest, RefusesBadInputs) {
     std::optional<core::uptane::PayloadInfo> p = payload;
     slots::SlotPair s = pair;
     mutate(t, p, s);
-    auto result = MakeInstallPlan(t, p, s, SlotId::kA);
+    auto result = MakeInstallPlan(t, p, std::nullopt, s, SlotId::kA);
     return result ? std::optional<Errc>() : std::optional<Errc>(result.error().code());
   };
   using T = core::metadata::TargetFile;
@@ -520,12 +582,29 @@ TEST(InstallPlanTest, RefusesBadInputs) {
   EXPECT_EQ(code([](T&, P& p, S&) { p->sha256 = "abcd"; }), Errc::kInvalidArgument);
   EXPECT_EQ(code([](T& t, P&, S&) { t.length = 0; }), Errc::kInvalidArgument);
   EXPECT_EQ(code([](T& t, P&, S&) { t.hashes.clear(); }), Errc::kInvalidArgument);
-  EXPECT_EQ(code([](T& t, P& p, S&) { p.reset(); t.hashes = {{"sha512", "00"}}; }),
+  EXPECT_EQ(code([](T& t, P& p, S&) {
+              p.reset();
+              t.hashes = {{"sha512", "00"}};
+            }),
             Errc::kInvalidArgument);
   EXPECT_EQ(code([](T&, P&, S& s) { s.b.device = s.a.device; }), Errc::kInvalidArgument);
   EXPECT_EQ(code([](T&, P&, S& s) { s.b.id = SlotId::kA; }), Errc::kInvalidArgument);
-  EXPECT_EQ(code([](T&, P& p, S&) { p->compression = "zstd"; p->length = 5000; }),
+  EXPECT_EQ(code([](T&, P& p, S&) {
+              p->compression = "zstd";
+              p->length = 5000;
+            }),
             std::nullopt);
+
+  // Chunk digests must cover the artifact exactly (100 bytes: one chunk of any size).
+  const auto chunked = [&](std::size_t count) {
+    core::uptane::ChunkInfo chunks{4096, std::vector<std::string>(count, std::string(64, 'a'))};
+    return MakeInstallPlan(target, payload, chunks, pair, SlotId::kB);
+  };
+  ASSERT_TRUE(chunked(1));
+  EXPECT_EQ(chunked(1)->artifact_chunks->size, 4096U);
+  EXPECT_EQ(chunked(1)->artifact_chunks->sha256, std::vector<Bytes>{Bytes(32, 0xaa)});
+  EXPECT_EQ(chunked(2).error().code(), Errc::kInvalidArgument);
+  EXPECT_FALSE(MakeInstallPlan(target, payload, std::nullopt, pair, SlotId::kB)->artifact_chunks);
 }
 
 }  // namespace

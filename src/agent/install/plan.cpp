@@ -31,10 +31,29 @@ Status CheckSlots(const slots::SlotPair& slots) {
   return Ok();
 }
 
+Result<ArtifactChunks> DecodeChunks(const core::uptane::ChunkInfo& chunks, std::int64_t length) {
+  const auto count = core::uptane::ChunkCount(length, chunks.size);
+  if (count != static_cast<std::int64_t>(chunks.sha256.size())) {
+    return Fail(Errc::kInvalidArgument, "the artifact's " + std::to_string(chunks.sha256.size()) +
+                                            " chunk digests do not cover its " +
+                                            std::to_string(length) + " bytes in " +
+                                            std::to_string(chunks.size) + "-byte chunks");
+  }
+  ArtifactChunks decoded;
+  decoded.size = static_cast<std::uint64_t>(chunks.size);
+  for (const auto& hex : chunks.sha256) {
+    auto digest = DecodeSha256(hex, "chunk");
+    if (!digest) return Fail(std::move(digest).error());
+    decoded.sha256.push_back(std::move(*digest));
+  }
+  return decoded;
+}
+
 }  // namespace
 
 Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
                                     const std::optional<core::uptane::PayloadInfo>& payload,
+                                    const std::optional<core::uptane::ChunkInfo>& chunks,
                                     const slots::SlotPair& slots, slots::SlotId booted) {
   if (auto ok = CheckSlots(slots); !ok) return Fail(std::move(ok).error());
   if (artifact.length <= 0) return Fail(Errc::kInvalidArgument, "artifact length must be positive");
@@ -44,6 +63,11 @@ Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
   plan.target = slots.Get(slots::Other(booted));
   plan.artifact_length = artifact.length;
   plan.artifact_hashes = artifact.hashes;
+  if (chunks) {
+    auto decoded = DecodeChunks(*chunks, artifact.length);
+    if (!decoded) return Fail(std::move(decoded).error());
+    plan.artifact_chunks = std::move(*decoded);
+  }
 
   if (!payload) {
     // The artifact is the image: its signed sha256 is the image digest.
@@ -71,10 +95,9 @@ Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
   }
   if (payload->length <= 0) return Fail(Errc::kInvalidArgument, "payload length must be positive");
   if (plan.compression == Compression::kNone && payload->length != artifact.length) {
-    return Fail(Errc::kInvalidArgument, "uncompressed payload length " +
-                                            std::to_string(payload->length) +
-                                            " differs from the artifact length " +
-                                            std::to_string(artifact.length));
+    return Fail(Errc::kInvalidArgument,
+                "uncompressed payload length " + std::to_string(payload->length) +
+                    " differs from the artifact length " + std::to_string(artifact.length));
   }
   auto digest = DecodeSha256(payload->sha256, "payload");
   if (!digest) return Fail(std::move(digest).error());
@@ -111,9 +134,10 @@ Result<InstallPlan> MakeDeltaInstallPlan(const InstallPlan& full,
   plan.target = slots.Get(slots::Other(booted));
   plan.artifact_length = delta.length;
   plan.artifact_hashes = delta.hashes;
+  plan.artifact_chunks.reset();
   plan.compression = Compression::kDelta;
-  plan.delta_base = DeltaBase{slots.Get(booted), static_cast<std::uint64_t>(info.from_length),
-                              std::move(*from)};
+  plan.delta_base =
+      DeltaBase{slots.Get(booted), static_cast<std::uint64_t>(info.from_length), std::move(*from)};
   return plan;
 }
 

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <string>
 
 namespace aloft::agent::install {
@@ -9,6 +10,50 @@ namespace aloft::agent::install {
 Status VerifyingWriter::Write(ByteView data) {
   if (auto checked = verifier_.Update(data); !checked) return checked;
   return next_.Write(data);
+}
+
+Status ChunkVerifyingWriter::Write(ByteView data) {
+  while (!data.empty()) {
+    if (index_ >= chunks_.sha256.size()) {
+      return Fail(Errc::kVerificationFailed, "more artifact bytes than its chunk digests cover");
+    }
+    if (!hasher_) hasher_.emplace(core::crypto::HashAlgorithm::kSha256);
+    const auto take =
+        static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), chunks_.size - in_chunk_));
+    const ByteView piece = data.first(take);
+    hasher_->Update(piece);
+    in_chunk_ += take;
+    data = data.subspan(take);
+    if (auto pushed = next_.Write(piece); !pushed) return pushed;
+    if (in_chunk_ == chunks_.size) {
+      if (auto closed = CloseChunk(); !closed) return closed;
+    }
+  }
+  return Ok();
+}
+
+Status ChunkVerifyingWriter::Finish() {
+  if (in_chunk_ > 0) {
+    if (auto closed = CloseChunk(); !closed) return closed;
+  }
+  if (index_ != chunks_.sha256.size()) {
+    return Fail(Errc::kVerificationFailed, "the artifact ended at chunk " + std::to_string(index_) +
+                                               " of " + std::to_string(chunks_.sha256.size()));
+  }
+  return Ok();
+}
+
+Status ChunkVerifyingWriter::CloseChunk() {
+  const Bytes digest = hasher_->Finish();
+  hasher_.reset();
+  const std::size_t index = index_++;
+  in_chunk_ = 0;
+  if (!core::crypto::ConstantTimeEqual(digest, chunks_.sha256[index])) {
+    return Fail(Errc::kVerificationFailed,
+                "artifact chunk " + std::to_string(index) + " (from byte " +
+                    std::to_string(index * chunks_.size) + ") does not match its signed sha256");
+  }
+  return Ok();
 }
 
 struct ZstdDecompressWriter::Context {
@@ -28,8 +73,7 @@ ZstdDecompressWriter::ZstdDecompressWriter(core::io::Writer& next, std::unique_p
 
 ZstdDecompressWriter::~ZstdDecompressWriter() = default;
 
-Result<std::unique_ptr<ZstdDecompressWriter>> ZstdDecompressWriter::Create(
-    core::io::Writer& next) {
+Result<std::unique_ptr<ZstdDecompressWriter>> ZstdDecompressWriter::Create(core::io::Writer& next) {
   auto ctx = std::make_unique<Context>();
   ctx->dctx = ZSTD_createDCtx();
   if (ctx->dctx == nullptr) return Fail(Errc::kInternal, "zstd: cannot create a decoder");
@@ -86,8 +130,8 @@ Status ZstdDecompressWriter::Finish() {
 
 Status LengthCheckingWriter::Write(ByteView data) {
   if (data.size() > expected_length_ - written_) {
-    return Fail(Errc::kTooLarge, "image is longer than the signed " +
-                                     std::to_string(expected_length_) + " bytes");
+    return Fail(Errc::kTooLarge,
+                "image is longer than the signed " + std::to_string(expected_length_) + " bytes");
   }
   written_ += data.size();
   return next_.Write(data);
@@ -95,8 +139,8 @@ Status LengthCheckingWriter::Write(ByteView data) {
 
 Status LengthCheckingWriter::Commit(std::size_t n) {
   if (n > expected_length_ - written_) {
-    return Fail(Errc::kTooLarge, "image is longer than the signed " +
-                                     std::to_string(expected_length_) + " bytes");
+    return Fail(Errc::kTooLarge,
+                "image is longer than the signed " + std::to_string(expected_length_) + " bytes");
   }
   written_ += n;
   return next_.Commit(n);

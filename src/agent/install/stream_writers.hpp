@@ -4,6 +4,7 @@
 // and pushes them on to the next one:
 //
 //   artifact bytes → VerifyingWriter (signed length + hashes of the artifact as downloaded)
+//                  → ChunkVerifyingWriter (its signed piecewise digests, when it has them)
 //                  → ZstdDecompressWriter (only for compressed artifacts)
 //                  → LengthCheckingWriter (signed length of the image, a cap)
 //                  → SlotWriter
@@ -16,10 +17,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "agent/install/plan.hpp"
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
+#include "core/crypto/hash.hpp"
 #include "core/io/writer.hpp"
 #include "core/metadata/verify.hpp"
 
@@ -41,15 +45,40 @@ class VerifyingWriter final : public core::io::Writer {
   core::io::Writer& next_;
 };
 
+// Checks the artifact piece by piece against its signed chunk digests, so that a byte changed
+// in transit stops the stream at the end of its chunk rather than at the end of the artifact
+// (where VerifyingWriter's whole-artifact hashes would catch it). A chunk's bytes are passed on
+// as they arrive; its verdict comes with its last byte (kVerificationFailed, naming the chunk),
+// before any byte of the next chunk is passed on. Holding a chunk back until it is verified
+// would cost a chunk of memory; what gets through is at most one chunk of bytes into the
+// inactive slot, which nothing boots. Memory: one hash state.
+class ChunkVerifyingWriter final : public core::io::Writer {
+ public:
+  ChunkVerifyingWriter(const ArtifactChunks& chunks, core::io::Writer& next)
+      : chunks_(chunks), next_(next) {}
+  Status Write(ByteView data) override;
+  // The last (shorter) chunk; kVerificationFailed when the stream ended before the last chunk.
+  Status Finish();
+
+ private:
+  Status CloseChunk();
+
+  const ArtifactChunks& chunks_;
+  core::io::Writer& next_;
+  std::optional<core::crypto::Hasher> hasher_;  // the current chunk's
+  std::size_t index_ = 0;                       // of the current chunk
+  std::uint64_t in_chunk_ = 0;                  // its bytes so far
+};
+
 // Decompresses one or more concatenated zstd frames as they stream past. When `next` is an
 // InPlaceWriter (the slot), the decoder writes into next's own buffer, saving a copy of every
 // image byte; otherwise into an output buffer of its own.
-// Memory: (without in-place output) a ZSTD_DStreamOutSize() output buffer, plus zstd's decoder state, whose window is what the
-// frame header declares, capped at 2^kMaxWindowLog bytes (128 MiB): a frame asking for more is
-// rejected (kVerificationFailed) instead of allocated. Input is decoded in place, never copied.
-// Corrupt input and bytes after the last frame that do not form a frame fail with
-// kVerificationFailed; Finish() fails the same way when the stream stopped inside a frame or
-// held no frame at all.
+// Memory: (without in-place output) a ZSTD_DStreamOutSize() output buffer, plus zstd's decoder
+// state, whose window is what the frame header declares, capped at 2^kMaxWindowLog bytes (128 MiB):
+// a frame asking for more is rejected (kVerificationFailed) instead of allocated. Input is decoded
+// in place, never copied. Corrupt input and bytes after the last frame that do not form a frame
+// fail with kVerificationFailed; Finish() fails the same way when the stream stopped inside a frame
+// or held no frame at all.
 class ZstdDecompressWriter final : public core::io::Writer {
  public:
   static constexpr int kMaxWindowLog = 27;
@@ -70,10 +99,10 @@ class ZstdDecompressWriter final : public core::io::Writer {
 
   core::io::Writer& next_;
   core::io::InPlaceWriter* in_place_;  // next_, when it lends its buffer
-  std::unique_ptr<Context> ctx_;  // the ZSTD_DCtx
-  std::vector<std::uint8_t> out_;  // empty with in-place output
-  bool started_ = false;       // some input arrived
-  std::size_t last_hint_ = 0;  // zstd's last return: 0 = at a frame boundary
+  std::unique_ptr<Context> ctx_;       // the ZSTD_DCtx
+  std::vector<std::uint8_t> out_;      // empty with in-place output
+  bool started_ = false;               // some input arrived
+  std::size_t last_hint_ = 0;          // zstd's last return: 0 = at a frame boundary
 };
 
 // Counts the image on its way to the slot. Bytes beyond `expected_length` fail with kTooLarge

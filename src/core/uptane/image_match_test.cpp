@@ -37,7 +37,8 @@ class ImageMatchTest : public ::testing::Test {
     image.PublishTargetsChange();
   }
   // The Director's instruction for one device.
-  void Assign(const std::string& path, const Bytes& content, std::string device_id, std::string hw) {
+  void Assign(const std::string& path, const Bytes& content, std::string device_id,
+              std::string hw) {
     TargetFile file;
     file.length = static_cast<std::int64_t>(content.size());
     file.hashes = {{"sha256", crypto::Sha256Hex(content)}};
@@ -178,6 +179,40 @@ TEST(TargetCustom, ImageCustomRoundTripsAndValidates) {
   bad = ToJson(c);
   bad["payload"]["compression"] = "lzma";
   EXPECT_EQ(ParseImageCustom(bad).error().code(), Errc::kUnsupported);
+}
+
+TEST(TargetCustom, ChunkDigestsRoundTripAndAreValidated) {
+  ImageCustom c;
+  c.version = "1.0";
+  c.hardware_ids = {"a"};
+  c.chunks = ChunkInfo{65536, {std::string(64, 'A'), std::string(64, '1')}};
+  auto parsed = ParseImageCustom(ToJson(c));
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  ASSERT_TRUE(parsed->chunks);
+  EXPECT_EQ(parsed->chunks->size, 65536);
+  EXPECT_EQ(parsed->chunks->sha256,
+            (std::vector<std::string>{std::string(64, 'a'), std::string(64, '1')}));
+  EXPECT_FALSE(ParseImageCustom(ToJson(ImageCustom{"1.0", {"a"}, 0, {}, {}, {}}))->chunks);
+
+  const auto rejected = [&](const char* member, codec::Json value) {
+    codec::Json bad = ToJson(c);
+    bad["chunks"][member] = std::move(value);
+    auto result = ParseImageCustom(bad);
+    return !result && result.error().code() == Errc::kInvalidArgument;
+  };
+  EXPECT_TRUE(rejected("size", 65537));  // not a power of two
+  EXPECT_TRUE(rejected("size", 2048));   // below 4 KiB
+  EXPECT_TRUE(rejected("size", std::int64_t{1} << 31));
+  EXPECT_TRUE(rejected("sha256", codec::Json::Array{}));
+  EXPECT_TRUE(rejected("sha256", codec::Json::Array{std::string(62, 'a')}));
+  EXPECT_TRUE(rejected("sha256", codec::Json::Array{std::string(64, 'g')}));
+  EXPECT_TRUE(rejected("sha256", codec::Json::Array{7}));
+  EXPECT_TRUE(rejected("sha256", codec::Json::Array(kMaxChunks + 1, std::string(64, 'a'))));
+
+  EXPECT_EQ(ChunkCount(1, 4096), 1);
+  EXPECT_EQ(ChunkCount(4096, 4096), 1);
+  EXPECT_EQ(ChunkCount(4097, 4096), 2);
+  EXPECT_EQ(ChunkCount(0, 4096), 0);
 }
 
 }  // namespace

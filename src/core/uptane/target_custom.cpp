@@ -32,9 +32,35 @@ Result<PayloadInfo> ParsePayload(const Json& json) {
   p.length = *length;
   auto sha = codec::GetString(json, "sha256");
   if (!sha) return Fail(sha.error());
-  if (sha->size() != 64) return Fail(Errc::kInvalidArgument, "payload sha256 must be 64 hex digits");
+  if (sha->size() != 64)
+    return Fail(Errc::kInvalidArgument, "payload sha256 must be 64 hex digits");
   p.sha256 = *sha;
   return p;
+}
+
+Result<ChunkInfo> ParseChunks(const Json& json) {
+  if (!json.IsObject()) return Fail(Errc::kInvalidArgument, "'chunks' must be an object");
+  ChunkInfo c;
+  auto size = codec::GetInt(json, "size");
+  if (!size) return Fail(size.error());
+  if (*size < kMinChunkSize || *size > kMaxChunkSize || (*size & (*size - 1)) != 0) {
+    return Fail(Errc::kInvalidArgument, "'size' must be a power of two from 4096 to 2^30");
+  }
+  c.size = *size;
+  auto digests = codec::GetArray(json, "sha256");
+  if (!digests) return Fail(digests.error());
+  if ((*digests)->empty() || (*digests)->size() > kMaxChunks) {
+    return Fail(Errc::kInvalidArgument, "'sha256' must list 1 to 4096 digests");
+  }
+  c.sha256.reserve((*digests)->size());
+  for (const Json& digest : **digests) {
+    auto bytes = HexDecode(digest.IsString() ? digest.AsString() : std::string());
+    if (!bytes || bytes->size() != 32) {
+      return Fail(Errc::kInvalidArgument, "'sha256' must hold 64-hex-digit strings");
+    }
+    c.sha256.push_back(HexEncode(*bytes));
+  }
+  return c;
 }
 
 char LowerHexDigit(char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -150,6 +176,11 @@ std::string DeltaTargetName(std::string_view to_target, std::string_view from_sh
   return std::string(to_target) + ".from-" + prefix;
 }
 
+std::int64_t ChunkCount(std::int64_t length, std::int64_t size) {
+  if (length <= 0 || size <= 0) return 0;
+  return (length - 1) / size + 1;
+}
+
 Result<ImageCustom> ParseImageCustom(const Json& custom) {
   if (!custom.IsObject()) return Fail(Errc::kInvalidArgument, "target has no 'custom' object");
   ImageCustom c;
@@ -185,6 +216,11 @@ Result<ImageCustom> ParseImageCustom(const Json& custom) {
       return Fail(Errc::kInvalidArgument, "a target cannot be both a delta and an image payload");
     }
     c.delta = std::move(*d);
+  }
+  if (const Json* chunks = custom.Find("chunks")) {
+    auto parsed = ParseChunks(*chunks);
+    if (!parsed) return Fail(std::move(parsed).error().WithContext("chunks"));
+    c.chunks = std::move(*parsed);
   }
   return c;
 }
@@ -230,6 +266,11 @@ Json ToJson(const ImageCustom& c) {
                               {"toTarget", c.delta->to_target},
                               {"toSha256", c.delta->to_sha256},
                               {"toLength", c.delta->to_length}};
+  }
+  if (c.chunks) {
+    Json::Array digests;
+    for (const auto& digest : c.chunks->sha256) digests.emplace_back(digest);
+    j["chunks"] = Json::Object{{"size", c.chunks->size}, {"sha256", std::move(digests)}};
   }
   return j;
 }

@@ -5,7 +5,12 @@
 // Image repository (offline-signed; what a release *is*):
 //   {"version": "2.1.0", "hardwareIds": ["rpi4", "rpi4-lite"], "securityCounter": 3,
 //    "releaseName": "...", "payload": {"format": "raw", "compression": "zstd" | "none",
-//    "length": <uncompressed bytes>, "sha256": "<hex of the uncompressed image>"}}
+//    "length": <uncompressed bytes>, "sha256": "<hex of the uncompressed image>"},
+//    "chunks": {"size": <bytes, a power of two>, "sha256": ["<hex>", ...]}}
+//   "chunks" (optional, any artifact) lists the sha256 of every `size` bytes of the artifact as
+//   downloaded, the last piece shorter: a device checks each piece as it streams past and stops
+//   a tampered download within one chunk instead of at its end. It is only ever taken from the
+//   Image repository, whose offline keys sign it with the artifact's own hashes.
 //   A delta is a target of its own whose artifact is a patch (core/delta) from one image to
 //   another, bound to both by the same offline signature (no "payload"):
 //   {"version", "hardwareIds", "securityCounter" (those of the image it produces),
@@ -54,12 +59,27 @@ struct DeltaInfo {
   std::int64_t to_length = 0;
 };
 
+// The artifact's digests piece by piece (see "chunks" above). Digests are lowercase hex.
+struct ChunkInfo {
+  std::int64_t size = 0;            // a power of two, kMinChunkSize..kMaxChunkSize
+  std::vector<std::string> sha256;  // one per piece, in order; 1..kMaxChunks of them
+};
+inline constexpr std::int64_t kMinChunkSize = 4096;
+inline constexpr std::int64_t kMaxChunkSize = std::int64_t{1} << 30;
+// Bounds what one target adds to targets metadata, which every device downloads: 4096 digests
+// are 270 KB of JSON. aloftctl signs far fewer (ChunkSizeFor in cli/aloftctl/release).
+inline constexpr std::size_t kMaxChunks = 4096;
+
+// The number of pieces of `size` bytes that cover `length` bytes (the last one may be shorter).
+std::int64_t ChunkCount(std::int64_t length, std::int64_t size);
+
 struct ImageCustom {
   std::string version;
   std::vector<std::string> hardware_ids;
   std::int64_t security_counter = 0;
   std::optional<PayloadInfo> payload;  // absent: the artifact is the raw image itself
   std::optional<DeltaInfo> delta;      // present: the artifact is a patch, never an image
+  std::optional<ChunkInfo> chunks;     // absent: the artifact is checked as a whole only
 };
 
 // The Director's pointer from the full image it assigns to a delta target that produces it.

@@ -225,6 +225,11 @@ void Builder::AddRelease() {
   create->add_option("--zstd-level", release_create_.zstd_level, "compression level 1..19")
       ->check(CLI::Range(1, 19))
       ->capture_default_str();
+  create
+      ->add_option("--zstd-window-log", release_create_.zstd_window_log,
+                   "devices decode with a 2^N-byte window in memory (10..27)")
+      ->check(CLI::Range(10, 27))
+      ->capture_default_str();
   create->add_option("--expires-days", release_create_.expires_days, "targets lifetime")
       ->check(CLI::Range(1, 3660))
       ->capture_default_str();
@@ -283,9 +288,10 @@ void Builder::AddServer() {
       Leaf(&app_, "online-keys", "the server's online keys, for keys init --online-keys",
            [this] { return OnlineKeys(ctx_, output_, rotate_online_); });
   online->add_option("--output", output_, "also write them to this file");
-  online->add_flag("--rotate", rotate_online_,
-                   "stage a new pair on the server (or show the staged one) for the next root "
-                   "to name: then `keys rotate --role online --online-keys FILE`, `release upload`");
+  online->add_flag(
+      "--rotate", rotate_online_,
+      "stage a new pair on the server (or show the staged one) for the next root "
+      "to name: then `keys rotate --role online --online-keys FILE`, `release upload`");
 
   CLI::App* repo = Group(&app_, "repo", "the Image repository on the server");
   Leaf(repo, "upload-root", "upload the signed root versions the server does not have",
@@ -376,10 +382,9 @@ void Builder::AddGroups() {
       ->add_option("NAME", name_, "group name")
       ->required();
   for (const bool add : {true, false}) {
-    CLI::App* change =
-        Leaf(groups, add ? "add" : "remove",
-             add ? "add devices to a group" : "remove devices from a group",
-             [this, add] { return GroupMembers(ctx_, name_, group_devices_, add); });
+    CLI::App* change = Leaf(groups, add ? "add" : "remove",
+                            add ? "add devices to a group" : "remove devices from a group",
+                            [this, add] { return GroupMembers(ctx_, name_, group_devices_, add); });
     change->add_option("NAME", name_, "group name")->required();
     change->add_option("DEVICE", group_devices_, "device ids (up to 1000)")->required();
   }

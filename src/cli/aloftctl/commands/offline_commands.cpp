@@ -275,6 +275,10 @@ int ReleaseCreate(Context& ctx, const ReleaseCreateArgs& args) {
   if (args.zstd_level < release::kMinZstdLevel || args.zstd_level > release::kMaxZstdLevel) {
     return ctx.Usage("--zstd-level must be 1..19");
   }
+  if (args.zstd_window_log < release::kMinZstdWindowLog ||
+      args.zstd_window_log > release::kMaxZstdWindowLog) {
+    return ctx.Usage("--zstd-window-log must be 10..27");
+  }
   auto staged = release::StagedReleases(*repo);
   if (!staged) return ctx.Failed(staged.error());
   if (staged->contains(spec.name)) {
@@ -286,7 +290,7 @@ int ReleaseCreate(Context& ctx, const ReleaseCreateArgs& args) {
   output::ProgressBar bar(ctx.err(), "compress " + spec.name,
                           ctx.env().progress && !ctx.global.json);
   auto artifact = release::CompressImage(
-      args.image, repo->artifacts_dir(), args.zstd_level,
+      args.image, repo->artifacts_dir(), {args.zstd_level, args.zstd_window_log},
       [&bar](std::uint64_t done, std::uint64_t total) { bar.Update(done, total); });
   bar.Finish();
   if (!artifact) return ctx.Failed(artifact.error());
@@ -296,16 +300,16 @@ int ReleaseCreate(Context& ctx, const ReleaseCreateArgs& args) {
     auto image = platform::posix::ReadFile(args.image, release::kMaxDeltaImageBytes);
     if (!image) return ctx.Failed(image.error());
     if (core::crypto::Sha256Hex(*image) != artifact->image_sha256) {
-      return ctx.Failed(Error(Errc::kVerificationFailed,
-                              args.image + " changed while it was being compressed"));
+      return ctx.Failed(
+          Error(Errc::kVerificationFailed, args.image + " changed while it was being compressed"));
     }
     for (const std::string& from : args.delta_from) {
       auto source = release::LoadDeltaSource(*repo, from);
       if (!source) return ctx.Failed(source.error());
       output::ProgressBar delta_bar(ctx.err(), "delta from " + source->label,
                                     ctx.env().progress && !ctx.global.json);
-      auto delta = release::MakeDelta(*repo, spec, *source, *image, artifact->image_sha256,
-                                      args.zstd_level);
+      auto delta =
+          release::MakeDelta(*repo, spec, *source, *image, artifact->image_sha256, args.zstd_level);
       delta_bar.Finish();
       if (!delta) return ctx.Failed(delta.error());
       deltas.push_back(std::move(*delta));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/aloftctl/commands/context.hpp"
+#include "cli/aloftctl/release/artifact.hpp"
 
 namespace aloft::cli::aloftctl::commands {
 
@@ -42,7 +43,8 @@ struct ReleaseCreateArgs {
   std::int64_t security_counter = 0;
   std::string notes;
   std::string name;
-  int zstd_level = 10;
+  int zstd_level = release::ZstdSettings{}.level;
+  int zstd_window_log = release::ZstdSettings{}.window_log;
   int expires_days = 365;
   // Older images to stage deltas from: staged release names or versions, or image files.
   std::vector<std::string> delta_from;

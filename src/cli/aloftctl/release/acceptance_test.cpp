@@ -93,7 +93,7 @@ TEST_F(AcceptanceTest, ServerAcceptsTheRepositoryAndTheAgentInstallsTheRelease) 
   Bytes image(2 * 1024 * 1024);
   for (std::size_t i = 0; i < image.size(); ++i) image[i] = static_cast<std::uint8_t>(i * 7 / 13);
   ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "rootfs.ext4", image));
-  auto artifact = CompressImage(dir_ / "rootfs.ext4", repo_->artifacts_dir(), 3);
+  auto artifact = CompressImage(dir_ / "rootfs.ext4", repo_->artifacts_dir(), {.level = 3});
   ASSERT_TRUE(artifact) << artifact.error().ToString();
   const ReleaseSpec spec{"rootfs-2.0.0.ext4.zst", "2.0.0", {"rpi4"}, 4, "notes"};
   ASSERT_TRUE(StageRelease(*repo_, spec, *artifact, std::chrono::days(90), Now()));
@@ -118,8 +118,8 @@ TEST_F(AcceptanceTest, ServerAcceptsTheRepositoryAndTheAgentInstallsTheRelease) 
   slots.a = {agent::slots::SlotId::kA, agent::slots::SlotKind::kFile, dir_ / "slot_a"};
   slots.b = {agent::slots::SlotId::kB, agent::slots::SlotKind::kFile, dir_ / "slot_b"};
   ASSERT_TRUE(posix::AtomicWriteFile(slots.a.device, AsBytes("running system")));
-  auto plan =
-      agent::install::MakeInstallPlan(target, custom->payload, slots, agent::slots::SlotId::kA);
+  auto plan = agent::install::MakeInstallPlan(target, custom->payload, custom->chunks, slots,
+                                              agent::slots::SlotId::kA);
   ASSERT_TRUE(plan) << plan.error().ToString();
   EXPECT_EQ(plan->compression, agent::install::Compression::kZstd);
   auto boot = agent::slots::SimulatedBootloader::Open(dir_ / "boot.json");

@@ -5,13 +5,16 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "core/base/hex.hpp"
 #include "core/crypto/hash.hpp"
+#include "core/uptane/target_custom.hpp"
 #include "platform/posix/files.hpp"
 #include "platform/posix/unique_fd.hpp"
 
@@ -49,13 +52,62 @@ class ArtifactSink {
   std::uint64_t length_ = 0;
 };
 
+// The sha256 of every `chunk_size` bytes of the file at `path`, `length` bytes long. The chunk
+// size depends on the compressed length, known only at the end, so the artifact is read once
+// more: off-line, and cheap next to compressing it.
+Result<std::vector<std::string>> ChunkDigests(const fs::path& path, std::int64_t length,
+                                              std::int64_t chunk_size) {
+  posix::UniqueFd fd(posix::OpenRetrying(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return Fail(posix::ErrnoError(errno, "open artifact", path));
+  std::vector<std::string> digests;
+  std::vector<std::uint8_t> buf(std::size_t{1} << 20);
+  std::int64_t done = 0;
+  while (done < length) {
+    Hasher chunk(HashAlgorithm::kSha256);
+    const std::int64_t end = std::min(length, done + chunk_size);
+    while (done < end) {
+      const auto want = static_cast<std::size_t>(
+          std::min<std::int64_t>(end - done, static_cast<std::int64_t>(buf.size())));
+      const ssize_t n = ::read(fd.get(), buf.data(), want);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Fail(posix::ErrnoError(errno, "read artifact", path));
+      if (n == 0) return Fail(Errc::kIo, path.string() + " shrank while it was being hashed");
+      chunk.Update(ByteView(buf.data(), static_cast<std::size_t>(n)));
+      done += n;
+    }
+    digests.push_back(HexEncode(chunk.Finish()));
+  }
+  return digests;
+}
+
+// Every core, but a bounded number of zstd jobs (each holds its own buffers).
+int CompressionWorkers() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(cores, 1U, 16U));
+}
+
 }  // namespace
 
-Result<Artifact> CompressImage(const fs::path& image, const fs::path& artifacts_dir, int level,
-                               const CompressProgress& progress) {
-  if (level < kMinZstdLevel || level > kMaxZstdLevel) {
+std::int64_t ChunkSizeFor(std::int64_t length) {
+  constexpr std::int64_t kMaxDigests = 128;
+  std::int64_t size = std::int64_t{1} << 20;
+  while (size < core::uptane::kMaxChunkSize &&
+         core::uptane::ChunkCount(length, size) > kMaxDigests) {
+    size *= 2;
+  }
+  return size;
+}
+
+Result<Artifact> CompressImage(const fs::path& image, const fs::path& artifacts_dir,
+                               const ZstdSettings& zstd, const CompressProgress& progress) {
+  if (zstd.level < kMinZstdLevel || zstd.level > kMaxZstdLevel) {
     return Fail(Errc::kInvalidArgument, "zstd level must be " + std::to_string(kMinZstdLevel) +
                                             ".." + std::to_string(kMaxZstdLevel));
+  }
+  if (zstd.window_log < kMinZstdWindowLog || zstd.window_log > kMaxZstdWindowLog) {
+    return Fail(Errc::kInvalidArgument, "zstd window log must be " +
+                                            std::to_string(kMinZstdWindowLog) + ".." +
+                                            std::to_string(kMaxZstdWindowLog));
   }
   posix::UniqueFd in(posix::OpenRetrying(image.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!in.valid()) {
@@ -70,13 +122,18 @@ Result<Artifact> CompressImage(const fs::path& image, const fs::path& artifacts_
 
   std::unique_ptr<ZSTD_CCtx, CctxDeleter> cctx(ZSTD_createCCtx());
   if (!cctx) return Fail(Errc::kInternal, "zstd: cannot create a compression context");
+  // The level first: it resets the window, which is then narrowed to the setting.
   for (const auto& [param, value] :
-       {std::pair{ZSTD_c_compressionLevel, level}, std::pair{ZSTD_c_checksumFlag, 1},
+       {std::pair{ZSTD_c_compressionLevel, zstd.level},
+        std::pair{ZSTD_c_windowLog, zstd.window_log}, std::pair{ZSTD_c_checksumFlag, 1},
         std::pair{ZSTD_c_contentSizeFlag, 1}}) {
     if (size_t rc = ZSTD_CCtx_setParameter(cctx.get(), param, value); ZSTD_isError(rc)) {
       return Fail(ZstdError("set parameter", rc));
     }
   }
+  // A libzstd built without threads refuses workers; it then compresses the same way on one
+  // core (a different but equally valid frame).
+  (void)ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, CompressionWorkers());
   // The size is known: zstd writes it into the frame header and sizes its window to it.
   if (size_t rc = ZSTD_CCtx_setPledgedSrcSize(cctx.get(), total); ZSTD_isError(rc)) {
     return Fail(ZstdError("pledge size", rc));
@@ -135,6 +192,10 @@ Result<Artifact> CompressImage(const fs::path& image, const fs::path& artifacts_
   artifact.image_length = static_cast<std::int64_t>(total);
   artifact.image_sha256 = HexEncode(image_sha256.Finish());
   artifact.path = artifacts_dir / artifact.sha256;
+  artifact.chunk_size = ChunkSizeFor(artifact.length);
+  auto chunks = ChunkDigests(partial, artifact.length, artifact.chunk_size);
+  if (!chunks) return Fail(chunks.error());
+  artifact.chunk_sha256 = std::move(*chunks);
   std::error_code ec;
   fs::rename(partial, artifact.path, ec);
   if (ec) return Fail(posix::ErrnoError(ec.value(), "rename artifact to", artifact.path));

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <random>
+
 #include "cli/aloftctl/keys/ceremony.hpp"
 #include "cli/aloftctl/keys/key_files.hpp"
 #include "cli/aloftctl/release/artifact.hpp"
@@ -32,6 +34,22 @@ Bytes Image(std::size_t size) {
     out[i] = static_cast<std::uint8_t>((i % 251) ^ ((i / 4096) & 0xFF));
   }
   return out;
+}
+
+// Whether a streaming decoder that holds at most a 2^window_log-byte window (as a device's
+// does) accepts the frame.
+bool DecodesWithin(const Bytes& frame, int window_log) {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  EXPECT_FALSE(ZSTD_isError(ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log)));
+  Bytes out(ZSTD_DStreamOutSize());
+  ZSTD_inBuffer in{frame.data(), frame.size(), 0};
+  std::size_t rc = 1;
+  while (rc != 0 && !ZSTD_isError(rc)) {
+    ZSTD_outBuffer o{out.data(), out.size(), 0};
+    rc = ZSTD_decompressStream(dctx, &o, &in);
+  }
+  ZSTD_freeDCtx(dctx);
+  return rc == 0;
 }
 
 Bytes Decompress(const Bytes& frame) {
@@ -66,7 +84,7 @@ class ReleaseTest : public testing::TempDirTest {
 
   Artifact Compress(const Bytes& image, const std::string& file = "rootfs.ext4") {
     EXPECT_TRUE(posix::AtomicWriteFile(dir_ / file, image));
-    auto artifact = CompressImage(dir_ / file, repo_->artifacts_dir(), 3);
+    auto artifact = CompressImage(dir_ / file, repo_->artifacts_dir(), {.level = 3});
     EXPECT_TRUE(artifact) << artifact.error().ToString();
     return artifact ? *artifact : Artifact{};
   }
@@ -89,7 +107,7 @@ TEST_F(ReleaseTest, CompressedArtifactRoundTrips) {
   const Bytes image = Image(3 * 1024 * 1024 + 17);
   std::vector<std::uint64_t> progress;
   ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "img", image));
-  auto artifact = CompressImage(dir_ / "img", repo_->artifacts_dir(), 3,
+  auto artifact = CompressImage(dir_ / "img", repo_->artifacts_dir(), {.level = 3},
                                 [&](std::uint64_t done, std::uint64_t total) {
                                   EXPECT_EQ(total, image.size());
                                   progress.push_back(done);
@@ -115,15 +133,54 @@ TEST_F(ReleaseTest, CompressedArtifactRoundTrips) {
   EXPECT_EQ(names, std::vector<std::string>{artifact->sha256});
 }
 
+TEST_F(ReleaseTest, ArtifactCarriesChunkDigestsAndTheChosenWindow) {
+  // Incompressible, so that the artifact spans three 1 MiB chunks.
+  Bytes image((5 << 20) / 2);
+  std::mt19937 random(7);
+  for (auto& b : image) b = static_cast<std::uint8_t>(random());
+  ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "img", image));
+  for (int window_log : {10, 20, 23}) {
+    auto artifact =
+        CompressImage(dir_ / "img", repo_->artifacts_dir(), {.level = 3, .window_log = window_log});
+    ASSERT_TRUE(artifact) << artifact.error().ToString();
+    auto stored = posix::ReadFile(artifact->path, 64 << 20);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(Decompress(*stored), image);
+    EXPECT_TRUE(DecodesWithin(*stored, window_log)) << window_log;
+    if (window_log > 10) {
+      EXPECT_FALSE(DecodesWithin(*stored, 10)) << window_log;
+    }
+
+    ASSERT_EQ(artifact->chunk_size, 1 << 20);
+    ASSERT_EQ(artifact->chunk_sha256.size(), 3U);
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::size_t from = i << 20;
+      const std::size_t n = std::min<std::size_t>(1 << 20, stored->size() - from);
+      EXPECT_EQ(artifact->chunk_sha256[i],
+                core::crypto::Sha256Hex(ByteView(stored->data() + from, n)));
+    }
+  }
+  EXPECT_FALSE(CompressImage(dir_ / "img", repo_->artifacts_dir(), {.level = 3, .window_log = 9}));
+  EXPECT_FALSE(CompressImage(dir_ / "img", repo_->artifacts_dir(), {.level = 3, .window_log = 28}));
+}
+
+TEST(ChunkSize, AtLeastOneMiBAndAtMost128Digests) {
+  EXPECT_EQ(ChunkSizeFor(1), 1 << 20);
+  EXPECT_EQ(ChunkSizeFor(128LL << 20), 1 << 20);
+  EXPECT_EQ(ChunkSizeFor((128LL << 20) + 1), 2 << 20);
+  EXPECT_EQ(ChunkSizeFor(1LL << 30), 8 << 20);
+  EXPECT_EQ(ChunkSizeFor(1LL << 40), 1LL << 30);  // the largest size a device accepts
+}
+
 TEST_F(ReleaseTest, CompressRefusesEmptyOrMissingImagesAndBadLevels) {
   ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "empty", Bytes{}));
-  EXPECT_EQ(CompressImage(dir_ / "empty", repo_->artifacts_dir(), 3).error().code(),
+  EXPECT_EQ(CompressImage(dir_ / "empty", repo_->artifacts_dir(), {.level = 3}).error().code(),
             Errc::kInvalidArgument);
-  EXPECT_EQ(CompressImage(dir_ / "missing", repo_->artifacts_dir(), 3).error().code(),
+  EXPECT_EQ(CompressImage(dir_ / "missing", repo_->artifacts_dir(), {.level = 3}).error().code(),
             Errc::kNotFound);
   ASSERT_TRUE(posix::AtomicWriteFile(dir_ / "img", Image(10)));
-  EXPECT_FALSE(CompressImage(dir_ / "img", repo_->artifacts_dir(), 22));
-  EXPECT_FALSE(CompressImage(dir_ / "img", repo_->artifacts_dir(), 0));
+  EXPECT_FALSE(CompressImage(dir_ / "img", repo_->artifacts_dir(), {.level = 22}));
+  EXPECT_FALSE(CompressImage(dir_ / "img", repo_->artifacts_dir(), {.level = 0}));
 }
 
 TEST_F(ReleaseTest, TargetEntryCarriesWhatTheAgentReads) {
@@ -146,6 +203,10 @@ TEST_F(ReleaseTest, TargetEntryCarriesWhatTheAgentReads) {
   EXPECT_EQ(custom->payload->compression, "zstd");
   EXPECT_EQ(custom->payload->length, static_cast<std::int64_t>(image.size()));
   EXPECT_EQ(custom->payload->sha256, core::crypto::Sha256Hex(image));
+  ASSERT_TRUE(custom->chunks);
+  EXPECT_EQ(custom->chunks->size, artifact.chunk_size);
+  EXPECT_EQ(custom->chunks->sha256, artifact.chunk_sha256);
+  EXPECT_EQ(custom->chunks->sha256, std::vector<std::string>{artifact.sha256});  // one chunk
   EXPECT_EQ(file.custom.Find("notes")->AsString(), "fixes the boot loop");
 }
 
@@ -232,8 +293,8 @@ TEST_F(ReleaseTest, DeltaFromAStagedReleaseIsStagedWithTheRelease) {
   ASSERT_TRUE(delta) << delta.error().ToString();
   EXPECT_EQ(delta->name, "os-2.0.img.zst.from-" + core::crypto::Sha256Hex(v1).substr(0, 16));
   EXPECT_LT(delta->artifact.length, a2.length / 4) << "a delta is much smaller than the image";
-  auto staged = StageRelease(*repo_, spec, a2, std::chrono::days(30), now_,
-                             {{delta->name, delta->target}});
+  auto staged =
+      StageRelease(*repo_, spec, a2, std::chrono::days(30), now_, {{delta->name, delta->target}});
   ASSERT_TRUE(staged) << staged.error().ToString();
 
   // One targets version holds the release and its delta, signed together.

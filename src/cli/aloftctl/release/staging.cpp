@@ -126,6 +126,9 @@ md::TargetFile MakeTargetFile(const ReleaseSpec& spec, const Artifact& artifact)
   payload.length = artifact.image_length;
   payload.sha256 = artifact.image_sha256;
   custom.payload = std::move(payload);
+  if (!artifact.chunk_sha256.empty()) {
+    custom.chunks = core::uptane::ChunkInfo{artifact.chunk_size, artifact.chunk_sha256};
+  }
 
   md::TargetFile file;
   file.length = artifact.length;
