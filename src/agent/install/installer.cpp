@@ -69,6 +69,9 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
     after_artifact = patch.get();
   }
 
+  // Chunk digests come on top of the whole artifact's hashes, never instead of them: those are
+  // what the Director signed too, so they bind the bytes to both repositories; the chunk
+  // digests only the Image repository signs, and only make a bad byte show sooner.
   std::optional<ChunkVerifyingWriter> chunks;
   if (plan.artifact_chunks) {
     chunks.emplace(*plan.artifact_chunks, *after_artifact);

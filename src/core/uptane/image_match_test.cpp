@@ -71,6 +71,27 @@ TEST_F(ImageMatchTest, ApprovesImageBothRepositoriesAgreeOn) {
   EXPECT_EQ((*r)->director.deployment_id, "dep-1");
 }
 
+TEST_F(ImageMatchTest, ChunkDigestsComeFromTheImageRepositoryOnly) {
+  // The release's chunk digests are signed offline; a Director naming others (a compromised
+  // server trying to make a device accept bytes chunk by chunk) is not listened to.
+  const std::string released = crypto::Sha256Hex(ToBytes("os image 2.0"));
+  ImageCustom custom;
+  custom.version = "2.0";
+  custom.hardware_ids = {"rpi4"};
+  custom.security_counter = 5;
+  custom.chunks = ChunkInfo{4096, {released}};
+  image.targets.at("targets").targets.at(kPath).custom = ToJson(custom);
+  image.PublishTargetsChange();
+  director_targets.targets.at(kPath).custom["chunks"] =
+      codec::Json::Object{{"size", 4096}, {"sha256", codec::Json::Array{std::string(64, 'e')}}};
+
+  auto r = Select();
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_TRUE(r->has_value());
+  ASSERT_TRUE((*r)->image.chunks);
+  EXPECT_EQ((*r)->image.chunks->sha256, std::vector<std::string>{released});
+}
+
 TEST_F(ImageMatchTest, NothingAssignedIsNothingToDo) {
   director_targets.targets.clear();
   auto r = Select();

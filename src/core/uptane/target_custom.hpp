@@ -67,7 +67,7 @@ struct ChunkInfo {
 inline constexpr std::int64_t kMinChunkSize = 4096;
 inline constexpr std::int64_t kMaxChunkSize = std::int64_t{1} << 30;
 // Bounds what one target adds to targets metadata, which every device downloads: 4096 digests
-// are 270 KB of JSON. aloftctl signs far fewer (ChunkSizeFor in cli/aloftctl/release).
+// are 270 KB of JSON. aloftctl signs at most 64 (ChunkSizeFor in cli/aloftctl/release).
 inline constexpr std::size_t kMaxChunks = 4096;
 
 // The number of pieces of `size` bytes that cover `length` bytes (the last one may be shorter).

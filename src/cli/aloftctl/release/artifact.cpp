@@ -89,7 +89,7 @@ int CompressionWorkers() {
 }  // namespace
 
 std::int64_t ChunkSizeFor(std::int64_t length) {
-  constexpr std::int64_t kMaxDigests = 128;
+  constexpr std::int64_t kMaxDigests = 64;
   std::int64_t size = std::int64_t{1} << 20;
   while (size < core::uptane::kMaxChunkSize &&
          core::uptane::ChunkCount(length, size) > kMaxDigests) {

@@ -50,8 +50,10 @@ inline constexpr int kMinZstdWindowLog = 10;
 inline constexpr int kMaxZstdWindowLog = 27;
 
 // The chunk size for an artifact of `length` bytes: the smallest power of two, at least 1 MiB,
-// that needs at most 128 digests (about 8.6 KB of targets metadata, which every device
-// downloads). A tampered download then stops within 1 MiB, or within 1/128 of a larger one.
+// that needs at most 64 digests. Every device downloads the Image repository's targets
+// metadata, which lists every release, and refuses it above its [limits] max_metadata_bytes
+// (1 MiB by default): 64 digests are 4.3 KB a release. A tampered download then stops within
+// 1 MiB, or within 1/64 of a larger one.
 std::int64_t ChunkSizeFor(std::int64_t length);
 
 // Compresses `image` into `artifacts_dir`/<sha256 of the result> (written to a temporary file,

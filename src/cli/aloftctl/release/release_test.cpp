@@ -164,11 +164,11 @@ TEST_F(ReleaseTest, ArtifactCarriesChunkDigestsAndTheChosenWindow) {
   EXPECT_FALSE(CompressImage(dir_ / "img", repo_->artifacts_dir(), {.level = 3, .window_log = 28}));
 }
 
-TEST(ChunkSize, AtLeastOneMiBAndAtMost128Digests) {
+TEST(ChunkSize, AtLeastOneMiBAndAtMost64Digests) {
   EXPECT_EQ(ChunkSizeFor(1), 1 << 20);
-  EXPECT_EQ(ChunkSizeFor(128LL << 20), 1 << 20);
-  EXPECT_EQ(ChunkSizeFor((128LL << 20) + 1), 2 << 20);
-  EXPECT_EQ(ChunkSizeFor(1LL << 30), 8 << 20);
+  EXPECT_EQ(ChunkSizeFor(64LL << 20), 1 << 20);
+  EXPECT_EQ(ChunkSizeFor((64LL << 20) + 1), 2 << 20);
+  EXPECT_EQ(ChunkSizeFor(1LL << 30), 16 << 20);
   EXPECT_EQ(ChunkSizeFor(1LL << 40), 1LL << 30);  // the largest size a device accepts
 }
 
