@@ -244,18 +244,8 @@ TEST_F(InstallerTest, TamperedStreamStopsTheWriteEarly) {
   Bytes tampered = artifact;
   tampered[where] |= 0x06;  // block type 3: reserved
 
-  constexpr std::size_t kChunk = 65521;
   std::size_t pushed = 0;
-  const ArtifactSource counting = [&](core::io::Writer& sink) -> Status {
-    ByteView rest = tampered;
-    while (!rest.empty()) {
-      const std::size_t n = std::min(kChunk, rest.size());
-      if (auto ok = sink.Write(rest.first(n)); !ok) return ok;
-      pushed += n;
-      rest = rest.subspan(n);
-    }
-    return Ok();
-  };
+  const ArtifactSource counting = ChunkedSource(tampered, 65521, nullptr, &pushed);
   std::uint64_t to_slot = 0;
   const slots::BootState before = State();
   const Status failed = Installer(*boot_).Run(
@@ -279,20 +269,9 @@ TEST_F(InstallerTest, SignedChunkDigestsStopAFlippedDataByteWithinItsChunk) {
   Bytes tampered = artifact;
   tampered[where] ^= 0x10;
 
-  constexpr std::size_t kPiece = 65521;  // the network's pieces do not line up with chunks
+  // The network's 65521-byte pieces do not line up with the chunks.
   const auto install = [&](const InstallPlan& plan, std::size_t& pushed) {
-    pushed = 0;
-    const ArtifactSource counting = [&](core::io::Writer& sink) -> Status {
-      ByteView rest = tampered;
-      while (!rest.empty()) {
-        const std::size_t n = std::min(kPiece, rest.size());
-        if (auto ok = sink.Write(rest.first(n)); !ok) return ok;
-        pushed += n;
-        rest = rest.subspan(n);
-      }
-      return Ok();
-    };
-    return Installer(*boot_).Run(plan, counting);
+    return Installer(*boot_).Run(plan, ChunkedSource(tampered, 65521, nullptr, &pushed));
   };
   const slots::BootState before = State();
 
