@@ -60,11 +60,13 @@ aloft::testing::RepoBuilder FixedBuilder() {
   image.hardware_ids = {"rpi4"};
   image.security_counter = 3;
   image.payload = uptane::PayloadInfo{"raw", "zstd", 1024, std::string(64, 'a')};
+  image.chunks = uptane::ChunkInfo{4096, {std::string(64, 'c')}};
   repo.AddTarget("rpi4/os-2.0.img", aloft::ToBytes("os image 2.0"));
   repo.targets.at("targets").targets.at("rpi4/os-2.0.img").custom = uptane::ToJson(image);
 
   uptane::ImageCustom delta = image;
   delta.payload.reset();
+  delta.chunks.reset();
   delta.delta =
       uptane::DeltaInfo{std::string(64, 'b'), 900, "rpi4/os-2.0.img", std::string(64, 'a'), 1024};
   const std::string delta_name = uptane::DeltaTargetName("rpi4/os-2.0.img", std::string(64, 'b'));
