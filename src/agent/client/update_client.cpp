@@ -310,8 +310,9 @@ Result<CheckResult> UpdateClient::Act(const wire::CheckInResponse& checkin) {
 
   auto booted = Booted();
   if (!booted) return Fail(std::move(booted).error());
-  auto plan = install::MakeInstallPlan(approved.target, approved.image.payload,
-                                       approved.image.chunks, deps_.config.slots, *booted);
+  auto plan =
+      install::MakeInstallPlan(approved.target, approved.image.payload, approved.image.chunks,
+                               deps_.config.slots, *booted, approved.chunks_agreed);
   if (!plan) return Refuse(assignment, plan.error());
   const std::uint64_t max = deps_.config.limits.max_image_bytes;
   if (plan->image_length > max || static_cast<std::uint64_t>(plan->artifact_length) > max) {
@@ -507,8 +508,9 @@ Result<CheckResult> UpdateClient::InstallBundle(bundle::BundleReader& reader) {
   }
   auto booted = Booted();
   if (!booted) return Fail(std::move(booted).error());
-  auto plan = install::MakeInstallPlan(approved.target, approved.image.payload,
-                                       approved.image.chunks, deps_.config.slots, *booted);
+  auto plan =
+      install::MakeInstallPlan(approved.target, approved.image.payload, approved.image.chunks,
+                               deps_.config.slots, *booted, approved.chunks_agreed);
   if (!plan) return CheckResult{Outcome::kRefused, plan.error().message()};
   const std::string member = verified->artifact_member;
   const std::string sha = ArtifactSha256(approved);

@@ -69,23 +69,31 @@ Status StreamIntoSlot(const InstallPlan& plan, slots::SlotId booted, const Artif
     after_artifact = patch.get();
   }
 
-  // Chunk digests come on top of the whole artifact's hashes, never instead of them: those are
-  // what the Director signed too, so they bind the bytes to both repositories; the chunk
-  // digests only the Image repository signs, and only make a bad byte show sooner.
   std::optional<ChunkVerifyingWriter> chunks;
   if (plan.artifact_chunks) {
-    chunks.emplace(*plan.artifact_chunks, *after_artifact);
+    chunks.emplace(*plan.artifact_chunks, static_cast<std::uint64_t>(plan.artifact_length),
+                   *after_artifact);
     after_artifact = &*chunks;
   }
-  auto verifier = core::metadata::PayloadVerifier::Create("artifact", plan.artifact_length,
-                                                          plan.artifact_hashes);
-  if (!verifier) return Fail(std::move(verifier).error());
-  VerifyingWriter artifact(std::move(*verifier), *after_artifact);
-  ProgressWriter head(artifact, progress, *slot);
+  // The whole artifact's hashes are what the Director signs as well as the Image repository:
+  // they bind the bytes to both. Chunk digests only the Image repository signed make a bad
+  // byte show sooner, on top of them; chunk digests the Director agreed on bind every byte to
+  // both by themselves, and a second SHA-256 pass over the download would check nothing more.
+  std::optional<VerifyingWriter> whole;
+  if (!plan.artifact_chunks || !plan.artifact_chunks->agreed_by_director) {
+    auto verifier = core::metadata::PayloadVerifier::Create("artifact", plan.artifact_length,
+                                                            plan.artifact_hashes);
+    if (!verifier) return Fail(std::move(verifier).error());
+    whole.emplace(std::move(*verifier), *after_artifact);
+    after_artifact = &*whole;
+  }
+  ProgressWriter head(*after_artifact, progress, *slot);
 
   if (auto pushed = source(head); !pushed)
     return Fail(std::move(pushed).error().WithContext("install"));
-  if (auto ok = artifact.Finish(); !ok) return Fail(std::move(ok).error().WithContext("artifact"));
+  if (whole) {
+    if (auto ok = whole->Finish(); !ok) return Fail(std::move(ok).error().WithContext("artifact"));
+  }
   if (chunks) {
     if (auto ok = chunks->Finish(); !ok) return Fail(std::move(ok).error().WithContext("artifact"));
   }

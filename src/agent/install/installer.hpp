@@ -8,9 +8,10 @@
 //      first: a slot about to be overwritten must not be booted
 //   2. stream: source → artifact check → [chunk check] → [zstd | patch] → image length cap →
 //      SlotWriter (no temporary copy). The chunk check, when the release signs chunk digests,
-//      stops a tampered download within one chunk. A delta plan first maps the running slot
-//      read-only and checks it against the digest the signed delta starts from, before the target
-//      slot is opened: a wrong base leaves the target slot untouched
+//      stops a tampered download within one chunk; when the Director agreed on those digests,
+//      it replaces the second SHA-256 pass of the whole-artifact check. A delta plan first maps the
+//      running slot read-only and checks it against the digest the signed delta starts from, before
+//      the target slot is opened: a wrong base leaves the target slot untouched
 //   3. finish the checks in pipeline order: artifact length+hashes, zstd frame complete, image
 //      length; then flush and fsync the slot
 //   4. re-read the slot and check its sha256 against the signed image digest: the one SHA-256

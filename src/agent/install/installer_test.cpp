@@ -103,8 +103,10 @@ class InstallerTest : public testing::TempDirTest {
   }
 
   InstallPlan Plan(const Bytes& artifact, const std::optional<core::uptane::PayloadInfo>& payload,
-                   const std::optional<core::uptane::ChunkInfo>& chunks = std::nullopt) {
-    auto plan = MakeInstallPlan(TargetFor(artifact), payload, chunks, pair_, SlotId::kA);
+                   const std::optional<core::uptane::ChunkInfo>& chunks = std::nullopt,
+                   bool chunks_agreed = false) {
+    auto plan =
+        MakeInstallPlan(TargetFor(artifact), payload, chunks, pair_, SlotId::kA, chunks_agreed);
     EXPECT_TRUE(plan) << plan.error().ToString();
     return plan ? *plan : InstallPlan{};
   }
@@ -290,11 +292,46 @@ TEST_F(InstallerTest, SignedChunkDigestsStopAFlippedDataByteWithinItsChunk) {
   EXPECT_LT(pushed, (chunk + 1) * kChunkSize) << "the piece that completed the chunk was refused";
   ExpectUntouched(before);
 
+  // The same when the Director agreed on the digests and the whole-artifact pass is left out.
+  failed = install(Plan(artifact, PayloadFor(image, "zstd"), ChunksFor(artifact, kChunkSize),
+                        /*chunks_agreed=*/true),
+                   pushed);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message().find("chunk " + std::to_string(chunk)), std::string::npos);
+  EXPECT_LT(pushed, (chunk + 1) * kChunkSize);
+  ExpectUntouched(before);
+
   // The untampered artifact installs with the same digests.
   tampered = artifact;
   ASSERT_TRUE(
       install(Plan(artifact, PayloadFor(image, "zstd"), ChunksFor(artifact, kChunkSize)), pushed));
   EXPECT_EQ(SlotBytes(SlotId::kB), image);
+}
+
+TEST_F(InstallerTest, ChunkDigestsTheDirectorAgreedOnReplaceTheWholeArtifactPass) {
+  // The plan's whole-artifact hash is made wrong on purpose: only a pass over it can notice.
+  const Bytes image = RandomImage((1 << 20) + 333);
+  const Bytes artifact = Compress(image);
+  const auto plan = [&](bool agreed) {
+    InstallPlan p =
+        Plan(artifact, PayloadFor(image, "zstd"), ChunksFor(artifact, 64 << 10), agreed);
+    p.artifact_hashes["sha256"] = core::crypto::Sha256Hex(AsBytes("another artifact"));
+    return p;
+  };
+  const Status checked = Installer(*boot_).Run(plan(false), ChunkedSource(artifact));
+  ASSERT_FALSE(checked) << "Image-only chunk digests come on top of the whole hash";
+  EXPECT_EQ(checked.error().code(), Errc::kVerificationFailed);
+  const Status agreed = Installer(*boot_).Run(plan(true), ChunkedSource(artifact));
+  ASSERT_TRUE(agreed) << agreed.error().ToString();
+  EXPECT_EQ(SlotBytes(SlotId::kB), image);
+
+  // Without the whole-artifact check, the chunk writer alone holds the signed length.
+  InstallPlan longer = plan(true);
+  Bytes extra = artifact;
+  extra.push_back(0);
+  const Status too_long = Installer(*boot_).Run(longer, ChunkedSource(extra));
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(too_long.error().code(), Errc::kTooLarge) << too_long.error().ToString();
 }
 
 TEST_F(InstallerTest, WrongImageDigestFailsBeforeTrialBoot) {

@@ -54,7 +54,8 @@ Result<ArtifactChunks> DecodeChunks(const core::uptane::ChunkInfo& chunks, std::
 Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
                                     const std::optional<core::uptane::PayloadInfo>& payload,
                                     const std::optional<core::uptane::ChunkInfo>& chunks,
-                                    const slots::SlotPair& slots, slots::SlotId booted) {
+                                    const slots::SlotPair& slots, slots::SlotId booted,
+                                    bool chunks_agreed) {
   if (auto ok = CheckSlots(slots); !ok) return Fail(std::move(ok).error());
   if (artifact.length <= 0) return Fail(Errc::kInvalidArgument, "artifact length must be positive");
   if (artifact.hashes.empty()) return Fail(Errc::kInvalidArgument, "artifact has no hashes");
@@ -67,6 +68,7 @@ Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
     auto decoded = DecodeChunks(*chunks, artifact.length);
     if (!decoded) return Fail(std::move(decoded).error());
     plan.artifact_chunks = std::move(*decoded);
+    plan.artifact_chunks->agreed_by_director = chunks_agreed;
   }
 
   if (!payload) {

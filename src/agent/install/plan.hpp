@@ -32,6 +32,9 @@ struct DeltaBase {
 struct ArtifactChunks {
   std::uint64_t size = 0;
   std::vector<Bytes> sha256;  // 32 bytes each, in order
+  // The Director agreed on these digests too (ApprovedImage::chunks_agreed): they then bind
+  // every byte to both repositories, and the whole-artifact hashes need no second pass.
+  bool agreed_by_director = false;
 };
 
 struct InstallPlan {
@@ -48,7 +51,8 @@ struct InstallPlan {
 // Builds the plan for installing the verified target `artifact` (its length and hashes come
 // from signed targets metadata; `payload` from its signed custom "payload" member, absent when
 // the artifact is the raw image; `chunks` from its signed custom "chunks" member, which must
-// come from the Image repository) into the slot that is not `booted`. Refusals:
+// come from the Image repository, `chunks_agreed` whether the Director signed their digest)
+// into the slot that is not `booted`. Refusals:
 //   kUnsupported      payload format other than "raw", compression other than "none"/"zstd"
 //   kInvalidArgument  non-positive lengths, no hashes, a payload sha256 that is not 64 hex
 //                     digits, an uncompressed payload whose length differs from the
@@ -58,7 +62,8 @@ struct InstallPlan {
 Result<InstallPlan> MakeInstallPlan(const core::metadata::TargetFile& artifact,
                                     const std::optional<core::uptane::PayloadInfo>& payload,
                                     const std::optional<core::uptane::ChunkInfo>& chunks,
-                                    const slots::SlotPair& slots, slots::SlotId booted);
+                                    const slots::SlotPair& slots, slots::SlotId booted,
+                                    bool chunks_agreed = false);
 
 // The plan for getting `full`'s image by applying the delta target `delta` (length and hashes
 // signed by the Image repository, `info` its signed custom "delta") to the booted slot. The

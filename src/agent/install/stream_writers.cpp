@@ -13,6 +13,11 @@ Status VerifyingWriter::Write(ByteView data) {
 }
 
 Status ChunkVerifyingWriter::Write(ByteView data) {
+  if (data.size() > length_ - received_) {
+    return Fail(Errc::kTooLarge,
+                "artifact: more than the expected " + std::to_string(length_) + " bytes");
+  }
+  received_ += data.size();
   while (!data.empty()) {
     if (index_ >= chunks_.sha256.size()) {
       return Fail(Errc::kVerificationFailed, "more artifact bytes than its chunk digests cover");
@@ -33,6 +38,10 @@ Status ChunkVerifyingWriter::Write(ByteView data) {
 }
 
 Status ChunkVerifyingWriter::Finish() {
+  if (received_ != length_) {
+    return Fail(Errc::kVerificationFailed, "artifact: " + std::to_string(received_) + " of " +
+                                               std::to_string(length_) + " bytes");
+  }
   if (in_chunk_ > 0) {
     if (auto closed = CloseChunk(); !closed) return closed;
   }

@@ -4,7 +4,8 @@
 // and pushes them on to the next one:
 //
 //   artifact bytes → VerifyingWriter (signed length + hashes of the artifact as downloaded)
-//                  → ChunkVerifyingWriter (its signed piecewise digests, when it has them)
+//                  → ChunkVerifyingWriter (its signed piecewise digests, when it has them;
+//                    VerifyingWriter is left out when the Director agreed on them too)
 //                  → ZstdDecompressWriter (only for compressed artifacts)
 //                  → LengthCheckingWriter (signed length of the image, a cap)
 //                  → SlotWriter
@@ -51,19 +52,23 @@ class VerifyingWriter final : public core::io::Writer {
 // as they arrive; its verdict comes with its last byte (kVerificationFailed, naming the chunk),
 // before any byte of the next chunk is passed on. Holding a chunk back until it is verified
 // would cost a chunk of memory; what gets through is at most one chunk of bytes into the
-// inactive slot, which nothing boots. Memory: one hash state.
+// inactive slot, which nothing boots. Bytes beyond the signed `length` stop the stream at once
+// (kTooLarge), so it can stand alone when the chunk digests are all the artifact needs.
+// Memory: one hash state.
 class ChunkVerifyingWriter final : public core::io::Writer {
  public:
-  ChunkVerifyingWriter(const ArtifactChunks& chunks, core::io::Writer& next)
-      : chunks_(chunks), next_(next) {}
+  ChunkVerifyingWriter(const ArtifactChunks& chunks, std::uint64_t length, core::io::Writer& next)
+      : chunks_(chunks), length_(length), next_(next) {}
   Status Write(ByteView data) override;
-  // The last (shorter) chunk; kVerificationFailed when the stream ended before the last chunk.
+  // The last (shorter) chunk; kVerificationFailed when the stream ended early.
   Status Finish();
 
  private:
   Status CloseChunk();
 
   const ArtifactChunks& chunks_;
+  std::uint64_t length_;  // signed
+  std::uint64_t received_ = 0;
   core::io::Writer& next_;
   std::optional<core::crypto::Hasher> hasher_;  // the current chunk's
   std::size_t index_ = 0;                       // of the current chunk

@@ -9,9 +9,9 @@ namespace aloft::core::uptane {
 
 Status SameImage(const metadata::TargetFile& director, const metadata::TargetFile& image) {
   if (director.length != image.length) {
-    return Fail(Errc::kVerificationFailed,
-                "director says " + std::to_string(director.length) +
-                    " bytes, image repository signed " + std::to_string(image.length));
+    return Fail(Errc::kVerificationFailed, "director says " + std::to_string(director.length) +
+                                               " bytes, image repository signed " +
+                                               std::to_string(image.length));
   }
   int compared = 0;
   for (const auto& [alg, director_hex] : director.hashes) {
@@ -38,9 +38,9 @@ Result<std::optional<ApprovedImage>> SelectApprovedImage(
   if (director_targets.targets.empty()) return std::optional<ApprovedImage>{};
   // An A/B device installs one image at a time; a list is not an instruction we can follow.
   if (director_targets.targets.size() > 1) {
-    return Fail(Errc::kVerificationFailed,
-                "director assigns " + std::to_string(director_targets.targets.size()) +
-                    " images; this device installs exactly one");
+    return Fail(Errc::kVerificationFailed, "director assigns " +
+                                               std::to_string(director_targets.targets.size()) +
+                                               " images; this device installs exactly one");
   }
   const auto& [path, director_target] = *director_targets.targets.begin();
   auto director = ParseDirectorCustom(director_target.custom);
@@ -73,8 +73,8 @@ Result<std::optional<ApprovedImage>> SelectApprovedImage(
   }
   const auto& ids = image->hardware_ids;
   if (std::find(ids.begin(), ids.end(), device.hardware_id) == ids.end()) {
-    return Fail(Errc::kVerificationFailed, "image " + path + " was not released for hardware '" +
-                                               device.hardware_id + "'");
+    return Fail(Errc::kVerificationFailed,
+                "image " + path + " was not released for hardware '" + device.hardware_id + "'");
   }
   if (image->security_counter < device.installed_security_counter) {
     return Fail(Errc::kRollback, "image " + path + " has security counter " +
@@ -82,7 +82,17 @@ Result<std::optional<ApprovedImage>> SelectApprovedImage(
                                      ", below the installed " +
                                      std::to_string(device.installed_security_counter));
   }
-  ApprovedImage approved{path, image_target->file, std::move(*image), std::move(*director), {}, {}};
+  // A Director that names a chunk list must name this one: the repositories disagree otherwise.
+  bool chunks_agreed = false;
+  if (!director->chunks_sha256.empty()) {
+    if (!image->chunks || ChunkListSha256(*image->chunks) != director->chunks_sha256) {
+      return Fail(Errc::kVerificationFailed,
+                  path + ": the director and the image repository disagree on its chunk digests");
+    }
+    chunks_agreed = true;
+  }
+  ApprovedImage approved{path, image_target->file, std::move(*image), std::move(*director), {},
+                         {},   chunks_agreed};
   ResolveDelta(approved, image_repo, policy);
   return std::optional<ApprovedImage>{std::move(approved)};
 }
@@ -101,8 +111,9 @@ Result<ApprovedDelta> CheckServerBuiltDelta(const DeltaRef& ref, const ApprovedI
                                             const DeltaPolicy& policy) {
   if (!policy.accept_server_built) {
     return Fail(Errc::kVerificationFailed,
-                "delta " + ref.target + " was built by the server, and delta.accept_server_built "
-                                        "is off");
+                "delta " + ref.target +
+                    " was built by the server, and delta.accept_server_built "
+                    "is off");
   }
   DeltaInfo info = *ref.server_built;
   info.to_target = approved.target_path;
@@ -141,9 +152,9 @@ Result<ApprovedDelta> CheckDelta(const DeltaRef& ref, const ApprovedImage& appro
                                                ", not " + approved.target_path);
   }
   if (!ProducesApprovedImage(info, approved)) {
-    return Fail(Errc::kVerificationFailed,
-                "delta " + ref.target + " does not produce the signed image of " +
-                    approved.target_path);
+    return Fail(
+        Errc::kVerificationFailed,
+        "delta " + ref.target + " does not produce the signed image of " + approved.target_path);
   }
   return ApprovedDelta{ref.target, signed_delta->file, info, false};
 }

@@ -52,6 +52,10 @@ struct ApprovedImage {
   // a delta is only a cheaper transport for it).
   std::optional<ApprovedDelta> delta;
   std::string delta_problem;
+  // The Director signed the digest of `image.chunks` (its "chunksSha256"): the chunk digests
+  // then bind every byte of the download to both repositories, as the whole-artifact hashes
+  // do, and a device may check the download chunk by chunk only.
+  bool chunks_agreed = false;
 };
 
 // Picks the image the Director assigns to `device` and checks it against the Image
@@ -61,7 +65,8 @@ struct ApprovedImage {
 //   kVerificationFailed  the Director names another device or hardware, more than one image,
 //                        an image the Image repository never signed, or one whose length or
 //                        hashes differ; or the image is not for this hardware, or is a delta
-//                        (the Director must name the full image and may point at a delta)
+//                        (the Director must name the full image and may point at a delta),
+//                        or the Director names chunk digests other than the Image repository's
 //   kRollback            the image's security counter is below the installed one
 //   (and any error of the Image repository refresh)
 Result<std::optional<ApprovedImage>> SelectApprovedImage(

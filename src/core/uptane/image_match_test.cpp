@@ -92,6 +92,46 @@ TEST_F(ImageMatchTest, ChunkDigestsComeFromTheImageRepositoryOnly) {
   EXPECT_EQ((*r)->image.chunks->sha256, std::vector<std::string>{released});
 }
 
+TEST_F(ImageMatchTest, ChunkDigestsAreAgreedOnlyWhenTheDirectorNamesTheImageRepositorysList) {
+  ImageCustom custom;
+  custom.version = "2.0";
+  custom.hardware_ids = {"rpi4"};
+  custom.security_counter = 5;
+  custom.chunks = ChunkInfo{4096, {crypto::Sha256Hex(ToBytes("os image 2.0"))}};
+  image.targets.at("targets").targets.at(kPath).custom = ToJson(custom);
+  image.PublishTargetsChange();
+  const auto director_names = [&](std::string chunks_sha256) {
+    auto director = ParseDirectorCustom(director_targets.targets.at(kPath).custom);
+    director->chunks_sha256 = std::move(chunks_sha256);
+    director_targets.targets.at(kPath).custom = ToJson(*director);
+  };
+
+  auto r = Select();  // the Director names none: chunk digests and the whole artifact
+  ASSERT_TRUE(r && r->has_value()) << (r ? "" : r.error().ToString());
+  EXPECT_FALSE((*r)->chunks_agreed);
+
+  director_names(ChunkListSha256(*custom.chunks));
+  r = Select();
+  ASSERT_TRUE(r && r->has_value()) << (r ? "" : r.error().ToString());
+  EXPECT_TRUE((*r)->chunks_agreed);
+
+  // Another list (a compromised Image key, or a Director misled) is a disagreement.
+  ChunkInfo other = *custom.chunks;
+  other.sha256[0] = std::string(64, 'e');
+  director_names(ChunkListSha256(other));
+  r = Select();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kVerificationFailed);
+  EXPECT_NE(r.error().message().find("disagree on its chunk digests"), std::string::npos);
+
+  // A Director naming chunks for a release that signs none disagrees too.
+  custom.chunks.reset();
+  image.targets.at("targets").targets.at(kPath).custom = ToJson(custom);
+  image.PublishTargetsChange();
+  director_names(ChunkListSha256(other));
+  EXPECT_EQ(Select().error().code(), Errc::kVerificationFailed);
+}
+
 TEST_F(ImageMatchTest, NothingAssignedIsNothingToDo) {
   director_targets.targets.clear();
   auto r = Select();
@@ -229,6 +269,18 @@ TEST(TargetCustom, ChunkDigestsRoundTripAndAreValidated) {
   EXPECT_TRUE(rejected("sha256", codec::Json::Array{std::string(64, 'g')}));
   EXPECT_TRUE(rejected("sha256", codec::Json::Array{7}));
   EXPECT_TRUE(rejected("sha256", codec::Json::Array(kMaxChunks + 1, std::string(64, 'a'))));
+
+  EXPECT_EQ(ChunkListSha256(*parsed->chunks),
+            crypto::Sha256Hex(ToBytes(R"({"sha256":[")" + std::string(64, 'a') + R"(",")" +
+                                      std::string(64, '1') + R"("],"size":65536})")));
+  DirectorCustom director{"rpi4", "device-1", "dep-1"};
+  director.chunks_sha256 = std::string(64, 'B');
+  auto round = ParseDirectorCustom(ToJson(director));
+  ASSERT_TRUE(round);
+  EXPECT_EQ(round->chunks_sha256, std::string(64, 'b'));
+  codec::Json bad_director = ToJson(director);
+  bad_director["chunksSha256"] = "abc";
+  EXPECT_FALSE(ParseDirectorCustom(bad_director));
 
   EXPECT_EQ(ChunkCount(1, 4096), 1);
   EXPECT_EQ(ChunkCount(4096, 4096), 1);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/base/hex.hpp"
+#include "core/crypto/hash.hpp"
 
 namespace aloft::core::uptane {
 namespace {
@@ -181,6 +182,20 @@ std::int64_t ChunkCount(std::int64_t length, std::int64_t size) {
   return (length - 1) / size + 1;
 }
 
+namespace {
+
+Json ChunksJson(const ChunkInfo& chunks) {
+  Json::Array digests;
+  for (const auto& digest : chunks.sha256) digests.emplace_back(digest);
+  return Json::Object{{"size", chunks.size}, {"sha256", std::move(digests)}};
+}
+
+}  // namespace
+
+std::string ChunkListSha256(const ChunkInfo& chunks) {
+  return crypto::Sha256Hex(AsBytes(codec::CanonicalJson(ChunksJson(chunks))));
+}
+
 Result<ImageCustom> ParseImageCustom(const Json& custom) {
   if (!custom.IsObject()) return Fail(Errc::kInvalidArgument, "target has no 'custom' object");
   ImageCustom c;
@@ -244,6 +259,11 @@ Result<DirectorCustom> ParseDirectorCustom(const Json& custom) {
     if (!ref) return Fail(std::move(ref).error().WithContext("delta"));
     c.delta = std::move(*ref);
   }
+  if (custom.Find("chunksSha256") != nullptr) {
+    auto chunks = Sha256Member(custom, "chunksSha256");
+    if (!chunks) return Fail(std::move(chunks).error());
+    c.chunks_sha256 = std::move(*chunks);
+  }
   return c;
 }
 
@@ -267,11 +287,7 @@ Json ToJson(const ImageCustom& c) {
                               {"toSha256", c.delta->to_sha256},
                               {"toLength", c.delta->to_length}};
   }
-  if (c.chunks) {
-    Json::Array digests;
-    for (const auto& digest : c.chunks->sha256) digests.emplace_back(digest);
-    j["chunks"] = Json::Object{{"size", c.chunks->size}, {"sha256", std::move(digests)}};
-  }
+  if (c.chunks) j["chunks"] = ChunksJson(*c.chunks);
   return j;
 }
 
@@ -293,6 +309,7 @@ Json ToJson(const DirectorCustom& c) {
     }
     j["delta"] = std::move(delta);
   }
+  if (!c.chunks_sha256.empty()) j["chunksSha256"] = c.chunks_sha256;
   return j;
 }
 

@@ -18,7 +18,12 @@
 //              "toSha256": "<hex>", "toLength": n}}
 // Director repository (online-signed; what one device should do now):
 //   {"hardwareId": "rpi4", "deviceId": "...", "deploymentId": "...",
-//    "delta": {"target": "<delta target>", "length": n, "hashes": {"sha256": "<hex>", ...}}}
+//    "delta": {"target": "<delta target>", "length": n, "hashes": {"sha256": "<hex>", ...}},
+//    "chunksSha256": "<hex>"}
+//   "chunksSha256" (optional) is ChunkListSha256 of the Image repository's "chunks" for the
+//   assigned image: the Director's agreement on the chunk digests, as "hashes" is its agreement
+//   on the whole artifact. When both repositories agree on the chunks, every byte is bound to
+//   both by the chunk digests, and a device need not hash the whole artifact as well.
 //   The Director always names the full image; "delta" is an optional, cheaper way to get it,
 //   which the device uses only when the Image repository signed that delta for that image.
 //   A delta aloftd computed itself (for a release uploaded without one) has no Image-repository
@@ -73,6 +78,10 @@ inline constexpr std::size_t kMaxChunks = 4096;
 // The number of pieces of `size` bytes that cover `length` bytes (the last one may be shorter).
 std::int64_t ChunkCount(std::int64_t length, std::int64_t size);
 
+// What the Director signs to agree on a chunk list: the sha256 of its canonical JSON
+// ({"sha256": [...], "size": n}, as in the Image repository's target), in lowercase hex.
+std::string ChunkListSha256(const ChunkInfo& chunks);
+
 struct ImageCustom {
   std::string version;
   std::vector<std::string> hardware_ids;
@@ -97,6 +106,7 @@ struct DirectorCustom {
   std::string device_id;
   std::string deployment_id;
   std::optional<DeltaRef> delta = std::nullopt;
+  std::string chunks_sha256 = {};  // lowercase hex; empty: the Director names no chunk list
 };
 
 // What a device reports as its running image and a delta starts from: the payload digest of a

@@ -124,6 +124,9 @@ struct Deployment {
   // the hardware the release supports, and the digest a device reports once it runs it
   // (the uncompressed payload's when the artifact is compressed).
   core::metadata::TargetFile target;
+  // core::uptane::ChunkListSha256 of the release's signed chunk digests ("" if it has none):
+  // the Director agrees on them for devices (core/uptane/target_custom.hpp).
+  std::string chunks_sha256;
   std::vector<std::string> hardware_ids;
   std::string image_sha256;
   Selector selector;

@@ -73,6 +73,16 @@ Result<std::string> ImageDigest(const Release& release) {
   return Lower(sha->second);
 }
 
+// The digest of the release's signed chunk list, for the Director to agree on; "" without one
+// (or with custom metadata that does not parse: devices then check the whole artifact).
+std::string ChunksDigest(const Release& release) {
+  const core::codec::Json& custom = release.target_file.custom;
+  if (!custom.IsObject() || custom.Find("chunks") == nullptr) return {};
+  auto image = core::uptane::ParseImageCustom(custom);
+  if (!image || !image->chunks) return {};
+  return core::uptane::ChunkListSha256(*image->chunks);
+}
+
 bool IsDelta(const Release& release) {
   const core::codec::Json& custom = release.target_file.custom;
   return custom.IsObject() && custom.Find("delta") != nullptr;
@@ -96,6 +106,7 @@ repo::AssignedImage ImageFor(const Deployment& d, const DeviceView& device) {
   image.target_path = d.release;
   image.target.length = d.target.length;
   image.target.hashes = d.target.hashes;
+  image.chunks_sha256 = d.chunks_sha256;
   image.hardware_id = device.hardware_id;
   image.deployment_id = d.id;
   return image;
@@ -198,8 +209,8 @@ Result<DeploymentView> DeploymentService::Create(const DeploymentSpec& spec,
     auto exists = groups_->Exists(spec.selector.group);
     if (!exists) return Fail(std::move(exists).error().WithContext("group lookup"));
     if (!*exists) {
-      return Fail(Errc::kNotFound, "no group '" + spec.selector.group +
-                                       "' (create it first: POST /api/v1/groups)");
+      return Fail(Errc::kNotFound,
+                  "no group '" + spec.selector.group + "' (create it first: POST /api/v1/groups)");
     }
   }
   if (!spec.selector.hardware_id.empty() &&
@@ -217,6 +228,7 @@ Result<DeploymentView> DeploymentService::Create(const DeploymentSpec& spec,
   d.release_version = release->version;
   d.target.length = release->target_file.length;
   d.target.hashes = release->target_file.hashes;
+  d.chunks_sha256 = ChunksDigest(*release);
   d.hardware_ids = release->hardware_ids;
   d.image_sha256 = std::move(*digest);
   d.selector = spec.selector;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/uptane/target_custom.hpp"
 #include "server/deployments/deployment_test_fixture.hpp"
 #include "testing/fake_clock.hpp"
 
@@ -182,6 +183,28 @@ TEST_F(DeploymentServiceTest, NothingIsWrittenUntilADeviceChecksIn) {
   CheckIn(Device("dev-1"));
   EXPECT_EQ(CountsOf(id).Total(), 1);
   EXPECT_EQ(CountsOf(id).Get(RolloutState::kPending), 1);
+}
+
+TEST_F(DeploymentServiceTest, TheReleasesChunkListReachesTheDirectorsAssignment) {
+  Release chunked = MakeRelease("os-4.0.img", "4.0", {"rpi4"}, Sha('4'));
+  core::uptane::ImageCustom custom;
+  custom.version = "4.0";
+  custom.hardware_ids = {"rpi4"};
+  custom.chunks = core::uptane::ChunkInfo{1 << 20, {Sha('a'), Sha('b')}};
+  chunked.target_file.custom = core::uptane::ToJson(custom);
+  catalog_.Add(chunked);
+
+  auto view = service_->Create(Spec("os-4.0.img"), "alice");
+  ASSERT_TRUE(view) << view.error().ToString();
+  EXPECT_EQ(view->deployment.chunks_sha256, core::uptane::ChunkListSha256(*custom.chunks));
+  const CheckInDecision decision = CheckIn(Device("dev-1", "rpi4"));
+  ASSERT_TRUE(decision.assigned);
+  EXPECT_EQ(decision.assigned->chunks_sha256, core::uptane::ChunkListSha256(*custom.chunks));
+
+  // A release without chunk digests: the Director names none.
+  auto plain = service_->Create(Spec("os-3.0.img"), "alice");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->deployment.chunks_sha256, "");
 }
 
 TEST_F(DeploymentServiceTest, RepeatedCheckInsAssignOnce) {

@@ -123,14 +123,18 @@ Status DirectorRepository::Assign(std::string_view device_id,
     md::TargetFile file;
     file.length = image->target.length;
     file.hashes = image->target.hashes;
-    if (image->delta && (image->delta->target.empty() ||
-                         !image->delta->file.hashes.contains("sha256") ||
-                         image->delta->file.length <= 0)) {
+    if (image->delta &&
+        (image->delta->target.empty() || !image->delta->file.hashes.contains("sha256") ||
+         image->delta->file.length <= 0)) {
       return Fail(Errc::kInvalidArgument, "the delta of '" + image->target_path +
                                               "' needs a target path, a length and a sha256");
     }
-    file.custom = core::uptane::ToJson(core::uptane::DirectorCustom{
-        image->hardware_id, std::string(device_id), image->deployment_id, image->delta});
+    core::uptane::DirectorCustom custom{image->hardware_id, std::string(device_id),
+                                        image->deployment_id, image->delta};
+    // Agreeing on the release's chunk digests spares devices a second hash of the download:
+    // the digests then bind its bytes to both repositories (core/uptane/target_custom.hpp).
+    custom.chunks_sha256 = image->chunks_sha256;
+    file.custom = core::uptane::ToJson(custom);
     targets.targets[image->target_path] = std::move(file);
   }
   if (Status s = RootReady(); !s) return s;

@@ -32,6 +32,9 @@ namespace aloft::server::repo {
 struct AssignedImage {
   std::string target_path;
   core::metadata::TargetFile target;  // length and hashes as in the Image targets; custom ignored
+  // core::uptane::ChunkListSha256 of the Image target's chunk digests, or "": published as the
+  // Director custom "chunksSha256", the Director's agreement on them.
+  std::string chunks_sha256 = {};
   std::string hardware_id;
   std::string deployment_id;
   // A delta target of the Image repository that turns the image the device runs into this
@@ -52,10 +55,9 @@ class DirectorRepository {
   Result<Bytes> Root();
 
   // Publishes a new targets for `device_id` (version + 1) naming `image` with Director custom
-  // {hardwareId, deviceId, deploymentId[, delta]}, or no target at all when `image` is nullopt, with
-  // snapshot and timestamp, in one transaction.
-  // kInvalidArgument for an empty device id, target path, hardware id or a target without a
-  // sha256 hash; store errors.
+  // {hardwareId, deviceId, deploymentId[, delta]}, or no target at all when `image` is nullopt,
+  // with snapshot and timestamp, in one transaction. kInvalidArgument for an empty device id,
+  // target path, hardware id or a target without a sha256 hash; store errors.
   Status Assign(std::string_view device_id, const std::optional<AssignedImage>& image);
 
   // A file of `device_id`'s repository: "<N>.root.json" (shared), "timestamp.json" (created

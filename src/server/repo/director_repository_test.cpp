@@ -57,6 +57,36 @@ TEST_F(DirectorDeltaTest, DeltaPointerReachesTheDeviceAndChecksOut) {
   EXPECT_EQ((*selected)->delta->info.from_sha256, core::crypto::Sha256Hex(ToBytes(kOld)));
 }
 
+TEST_F(DirectorDeltaTest, TheDirectorAgreesOnTheReleasesChunkDigests) {
+  image_root_v1_ = SignedRoot();
+  ASSERT_TRUE(image_->UploadRoot(image_root_v1_));
+  Release(kPath, kContent);
+  auto released =
+      core::uptane::ParseImageCustom(offline_.targets.at("targets").targets.at(kPath).custom);
+  ASSERT_TRUE(released);
+  released->chunks = core::uptane::ChunkInfo{4096, {core::crypto::Sha256Hex(ToBytes(kContent))}};
+  offline_.targets.at("targets").targets.at(kPath).custom = core::uptane::ToJson(*released);
+  offline_.BumpTargets();
+  ASSERT_TRUE(image_->UploadTargets(OfflineTargets()));
+
+  AssignedImage assigned = Assignment(kPath, kContent);
+  ASSERT_TRUE(director_->Assign("dev-1", assigned));  // no digest: no agreement, still approved
+  auto selected = DeviceCheck("dev-1");
+  ASSERT_TRUE(selected && selected->has_value()) << (selected ? "" : selected.error().ToString());
+  EXPECT_FALSE((*selected)->chunks_agreed);
+
+  assigned.chunks_sha256 = core::uptane::ChunkListSha256(*released->chunks);
+  ASSERT_TRUE(director_->Assign("dev-1", assigned));
+  selected = DeviceCheck("dev-1");
+  ASSERT_TRUE(selected && selected->has_value()) << (selected ? "" : selected.error().ToString());
+  EXPECT_TRUE((*selected)->chunks_agreed);
+  EXPECT_EQ((*selected)->director.chunks_sha256, assigned.chunks_sha256);
+
+  assigned.chunks_sha256 = std::string(64, 'e');  // a Director that names another list
+  ASSERT_TRUE(director_->Assign("dev-1", assigned));
+  EXPECT_EQ(DeviceCheck("dev-1").error().code(), Errc::kVerificationFailed);
+}
+
 TEST_F(DirectorDeltaTest, IncompleteDeltaPointerIsRefused) {
   AssignedImage assigned = Assignment(kPath, kContent);
   assigned.delta = core::uptane::DeltaRef{"x.from-00", {}};

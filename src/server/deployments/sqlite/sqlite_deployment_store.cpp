@@ -46,26 +46,32 @@ Status BindAll(std::initializer_list<Status> binds) {
   return Ok();
 }
 
-std::string TargetJson(const core::metadata::TargetFile& target) {
+// The assigned target: length, hashes and (since the chunk digests) the digest of its chunk
+// list, in one JSON column; rows written before that have none.
+std::string TargetJson(const Deployment& d) {
   Json::Object hashes;
-  for (const auto& [alg, hex] : target.hashes) hashes.emplace(alg, hex);
-  return core::codec::CanonicalJson(
-      Json::Object{{"hashes", std::move(hashes)}, {"length", target.length}});
+  for (const auto& [alg, hex] : d.target.hashes) hashes.emplace(alg, hex);
+  Json json = Json::Object{{"hashes", std::move(hashes)}, {"length", d.target.length}};
+  if (!d.chunks_sha256.empty()) json["chunksSha256"] = d.chunks_sha256;
+  return core::codec::CanonicalJson(json);
 }
 
-Result<core::metadata::TargetFile> ParseTarget(std::string_view text) {
+Status ParseTarget(std::string_view text, Deployment& d) {
   auto json = core::codec::ParseJson(text);
   if (!json) return Fail(json.error());
-  core::metadata::TargetFile target;
   auto length = core::codec::GetInt(*json, "length");
   auto hashes = core::codec::GetObject(*json, "hashes");
   if (!length || !hashes) return Fail(Errc::kCorrupt, "target");
-  target.length = *length;
+  d.target.length = *length;
   for (const auto& [alg, hex] : **hashes) {
     if (!hex.IsString()) return Fail(Errc::kCorrupt, "target");
-    target.hashes.emplace(alg, hex.AsString());
+    d.target.hashes.emplace(alg, hex.AsString());
   }
-  return target;
+  if (const Json* chunks = json->Find("chunksSha256")) {
+    if (!chunks->IsString()) return Fail(Errc::kCorrupt, "target");
+    d.chunks_sha256 = chunks->AsString();
+  }
+  return Ok();
 }
 
 std::string StringsJson(const std::vector<std::string>& values) {
@@ -90,9 +96,9 @@ Result<Deployment> ReadDeployment(const Statement& s) {
   d.id = s.ColumnText(1);
   d.release = s.ColumnText(2);
   d.release_version = s.ColumnText(3);
-  auto target = ParseTarget(s.ColumnText(4));
-  if (!target) return Fail(Corrupt("target", d.id));
-  d.target = std::move(*target);
+  if (Status target = ParseTarget(s.ColumnText(4), d); !target) {
+    return Fail(Corrupt("target", d.id));
+  }
   auto hardware = ParseStrings(s.ColumnText(5));
   if (!hardware) return Fail(Corrupt("hardware ids", d.id));
   d.hardware_ids = std::move(*hardware);
@@ -194,7 +200,7 @@ Result<std::int64_t> SqliteDeploymentStore::InsertDeployment(const Deployment& d
           s->BindText(":id", d.id),
           s->BindText(":release", d.release),
           s->BindText(":version", d.release_version),
-          s->BindText(":target", TargetJson(d.target)),
+          s->BindText(":target", TargetJson(d)),
           s->BindText(":hardware", StringsJson(d.hardware_ids)),
           s->BindText(":sha", d.image_sha256),
           s->BindText(":selector", core::codec::CanonicalJson(ToJson(d.selector))),
@@ -321,21 +327,21 @@ Result<std::vector<DeviceHistoryEntry>> SqliteDeploymentStore::DeviceHistory(
   if (Status b = s->BindText(":device", device_id); !b) return Fail(b.error());
   // Sorted here rather than by ORDER BY: a device has a handful of rows, most have none, and
   // SQLite set up a sorter (a 4 KiB allocation) for every check-in even when no row came.
-  auto entries = ReadAll<DeviceHistoryEntry>(*s, [](const Statement& st) -> Result<DeviceHistoryEntry> {
-    DeviceHistoryEntry e;
-    auto rollout = ReadRollout(st);
-    if (!rollout) return Fail(rollout.error());
-    e.rollout = std::move(*rollout);
-    e.deployment_seq = st.ColumnInt64(10);
-    auto state = ParseDeploymentState(st.ColumnText(11));
-    if (!state) return Fail(Corrupt("state", e.rollout.deployment_id));
-    e.deployment_state = *state;
-    return e;
-  });
+  auto entries =
+      ReadAll<DeviceHistoryEntry>(*s, [](const Statement& st) -> Result<DeviceHistoryEntry> {
+        DeviceHistoryEntry e;
+        auto rollout = ReadRollout(st);
+        if (!rollout) return Fail(rollout.error());
+        e.rollout = std::move(*rollout);
+        e.deployment_seq = st.ColumnInt64(10);
+        auto state = ParseDeploymentState(st.ColumnText(11));
+        if (!state) return Fail(Corrupt("state", e.rollout.deployment_id));
+        e.deployment_state = *state;
+        return e;
+      });
   if (entries) {
-    std::sort(entries->begin(), entries->end(), [](const auto& a, const auto& b) {
-      return a.deployment_seq > b.deployment_seq;
-    });
+    std::sort(entries->begin(), entries->end(),
+              [](const auto& a, const auto& b) { return a.deployment_seq > b.deployment_seq; });
   }
   return entries;
 }

@@ -18,7 +18,8 @@ class SqliteDeploymentStoreTest : public DeploymentDbTest {
     d.target.hashes = {{"sha256", Sha('a')}, {"sha512", std::string(128, 'b')}};
     d.hardware_ids = {"rpi4", "rpi4-lite"};
     d.image_sha256 = Sha('c');
-    d.selector = Selector{{"dev-1", "dev-2"}, {"canary"}, "rpi4", {{"site", "berlin"}}, "1.9", "lab"};
+    d.selector =
+        Selector{{"dev-1", "dev-2"}, {"canary"}, "rpi4", {{"site", "berlin"}}, "1.9", "lab"};
     d.phases = {{10, 600, T("2030-01-01T00:00:00Z")}, {100, 0, std::nullopt}};
     d.failure_threshold_percent = 25;
     d.min_devices_for_threshold = 3;
@@ -60,6 +61,7 @@ TEST_F(SqliteDeploymentStoreTest, MigrationRunsAfterTheServerSchemaAndIsIdempote
 
 TEST_F(SqliteDeploymentStoreTest, DeploymentRoundTripsEveryField) {
   Deployment d = Make("dep-1");
+  d.chunks_sha256 = std::string(64, 'c');
   d.seq = Insert(d);
   auto back = store_->GetDeployment("dep-1");
   ASSERT_TRUE(back) << back.error().ToString();
@@ -68,6 +70,7 @@ TEST_F(SqliteDeploymentStoreTest, DeploymentRoundTripsEveryField) {
   EXPECT_EQ(back->release_version, d.release_version);
   EXPECT_EQ(back->target.length, d.target.length);
   EXPECT_EQ(back->target.hashes, d.target.hashes);
+  EXPECT_EQ(back->chunks_sha256, d.chunks_sha256);
   EXPECT_EQ(back->hardware_ids, d.hardware_ids);
   EXPECT_EQ(back->image_sha256, d.image_sha256);
   EXPECT_EQ(back->selector, d.selector);
@@ -87,6 +90,7 @@ TEST_F(SqliteDeploymentStoreTest, DeploymentRoundTripsEveryField) {
   no_window.maintenance_window.reset();
   Insert(no_window);
   EXPECT_FALSE(store_->GetDeployment("dep-2")->maintenance_window);
+  EXPECT_EQ(store_->GetDeployment("dep-2")->chunks_sha256, "");  // a release without chunks
 }
 
 TEST_F(SqliteDeploymentStoreTest, ListsNewestFirstFilteredAndLimited) {
