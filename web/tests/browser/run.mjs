@@ -621,7 +621,10 @@ test('narrow screens get a menu button', async ({ page, base }) => {
   await shot(page, 'mobile-menu');
   await nav.getByRole('link', { name: 'Devices' }).click();
   await page.getByRole('heading', { name: 'Devices' }).waitFor();
-  expect(!(await nav.isVisible()), 'menu stays open after navigating');
+  // The menu closes in an effect after the route changed, which may come a frame after the
+  // new page's heading: wait for it, within a bound, instead of sampling once.
+  const closed = await nav.waitFor({ state: 'hidden', timeout: 5000 }).then(() => true, () => false);
+  expect(closed, 'menu stays open after navigating');
   await shot(page, 'mobile-devices');
 });
 
