@@ -27,12 +27,13 @@ class ImageMatchTest : public ::testing::Test {
   }
   // The offline-signed release in the Image repository.
   void ReleaseImage(const std::string& path, const Bytes& content, std::vector<std::string> hw,
-                    std::int64_t counter) {
+                    std::int64_t counter, std::optional<ChunkInfo> chunks = std::nullopt) {
     image.AddTarget(path, content);
     ImageCustom custom;
     custom.version = "2.0";
     custom.hardware_ids = std::move(hw);
     custom.security_counter = counter;
+    custom.chunks = std::move(chunks);
     image.targets.at("targets").targets.at(path).custom = ToJson(custom);
     image.PublishTargetsChange();
   }
@@ -75,13 +76,7 @@ TEST_F(ImageMatchTest, ChunkDigestsComeFromTheImageRepositoryOnly) {
   // The release's chunk digests are signed offline; a Director naming others (a compromised
   // server trying to make a device accept bytes chunk by chunk) is not listened to.
   const std::string released = crypto::Sha256Hex(ToBytes("os image 2.0"));
-  ImageCustom custom;
-  custom.version = "2.0";
-  custom.hardware_ids = {"rpi4"};
-  custom.security_counter = 5;
-  custom.chunks = ChunkInfo{4096, {released}};
-  image.targets.at("targets").targets.at(kPath).custom = ToJson(custom);
-  image.PublishTargetsChange();
+  ReleaseImage(kPath, ToBytes("os image 2.0"), {"rpi4"}, 5, ChunkInfo{4096, {released}});
   director_targets.targets.at(kPath).custom["chunks"] =
       codec::Json::Object{{"size", 4096}, {"sha256", codec::Json::Array{std::string(64, 'e')}}};
 
@@ -93,13 +88,8 @@ TEST_F(ImageMatchTest, ChunkDigestsComeFromTheImageRepositoryOnly) {
 }
 
 TEST_F(ImageMatchTest, ChunkDigestsAreAgreedOnlyWhenTheDirectorNamesTheImageRepositorysList) {
-  ImageCustom custom;
-  custom.version = "2.0";
-  custom.hardware_ids = {"rpi4"};
-  custom.security_counter = 5;
-  custom.chunks = ChunkInfo{4096, {crypto::Sha256Hex(ToBytes("os image 2.0"))}};
-  image.targets.at("targets").targets.at(kPath).custom = ToJson(custom);
-  image.PublishTargetsChange();
+  const ChunkInfo chunks{4096, {crypto::Sha256Hex(ToBytes("os image 2.0"))}};
+  ReleaseImage(kPath, ToBytes("os image 2.0"), {"rpi4"}, 5, chunks);
   const auto director_names = [&](std::string chunks_sha256) {
     auto director = ParseDirectorCustom(director_targets.targets.at(kPath).custom);
     director->chunks_sha256 = std::move(chunks_sha256);
@@ -110,13 +100,13 @@ TEST_F(ImageMatchTest, ChunkDigestsAreAgreedOnlyWhenTheDirectorNamesTheImageRepo
   ASSERT_TRUE(r && r->has_value()) << (r ? "" : r.error().ToString());
   EXPECT_FALSE((*r)->chunks_agreed);
 
-  director_names(ChunkListSha256(*custom.chunks));
+  director_names(ChunkListSha256(chunks));
   r = Select();
   ASSERT_TRUE(r && r->has_value()) << (r ? "" : r.error().ToString());
   EXPECT_TRUE((*r)->chunks_agreed);
 
   // Another list (a compromised Image key, or a Director misled) is a disagreement.
-  ChunkInfo other = *custom.chunks;
+  ChunkInfo other = chunks;
   other.sha256[0] = std::string(64, 'e');
   director_names(ChunkListSha256(other));
   r = Select();
@@ -125,9 +115,7 @@ TEST_F(ImageMatchTest, ChunkDigestsAreAgreedOnlyWhenTheDirectorNamesTheImageRepo
   EXPECT_NE(r.error().message().find("disagree on its chunk digests"), std::string::npos);
 
   // A Director naming chunks for a release that signs none disagrees too.
-  custom.chunks.reset();
-  image.targets.at("targets").targets.at(kPath).custom = ToJson(custom);
-  image.PublishTargetsChange();
+  ReleaseImage(kPath, ToBytes("os image 2.0"), {"rpi4"}, 5);
   director_names(ChunkListSha256(other));
   EXPECT_EQ(Select().error().code(), Errc::kVerificationFailed);
 }

@@ -1,7 +1,8 @@
 #include "server/config/server_config.hpp"
 
-#include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>

@@ -180,8 +180,8 @@ struct HttpServer::Impl {
   // so it accepts them itself, as a single nginx worker does: the hand-over between two
   // threads cost 4% of the server's CPU per full TLS handshake (bench/README.md, session 11).
   std::optional<ssl::context> tls;
-  std::vector<std::unique_ptr<net::io_context>> contexts;  // the I/O threads', then any acceptor's
-  std::size_t io_contexts = 0;
+  // The I/O threads' (config.threads of them), then any acceptor's.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::optional<Acceptor> acceptor;  // on contexts.back()
   std::size_t next_context = 0;      // touched only by the acceptor's handlers
@@ -190,8 +190,7 @@ struct HttpServer::Impl {
 
   Impl(ServerConfig c, const Router& r, const Clock& clock) : config(std::move(c)), router(r) {
     // Concurrency hint 1: each io_context is run by one thread (posting from others is safe).
-    io_contexts = config.threads;
-    const std::size_t count = io_contexts == 1 ? 1 : io_contexts + 1;
+    const std::size_t count = config.threads == 1 ? 1 : config.threads + 1;
     for (std::size_t i = 0; i < count; ++i) {
       contexts.push_back(std::make_unique<net::io_context>(1));
     }
@@ -782,7 +781,7 @@ Result<ssl::context> MakeTlsContext(const TlsConfig& tls) {
 
 void HttpServer::Impl::Accept() {
   net::io_context& home = *contexts[next_context];
-  next_context = (next_context + 1) % io_contexts;
+  next_context = (next_context + 1) % config.threads;
   acceptor->async_accept(home.get_executor(), [this](beast::error_code ec, Socket socket) {
     OnAccept(ec, std::move(socket));
   });
